@@ -1,0 +1,373 @@
+"""One place for HTTP: session, auth, time limits, retries, and answers turned into errors.
+
+Resources describe a call (method, path, body, response type, whether it is safe to repeat) and
+hand it to :meth:`Transport.request`; nothing else in the SDK touches aiohttp.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, TypeVar
+
+import aiohttp
+import anyio
+import msgspec
+
+from ._config import NotGiven, Seconds, resolve
+from ._decoding import EnvelopeDecoder, ResponseShapeError
+from ._errormap import error_class_for
+from ._errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AutoDLError,
+    MalformedResponseError,
+    OutcomeUnknownError,
+    RateLimitError,
+)
+from ._retry import FailureKind, RetryBudget, RetryPolicy
+from ._secret import Secret
+from .types.common import Envelope
+
+__all__ = ["CallStats", "Transport"]
+
+T = TypeVar("T")
+
+logger: Final = logging.getLogger("autodl_async")
+
+_USER_AGENT: Final = "autodl-async/0.1.0"
+_EXCERPT: Final = 200
+
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+
+@dataclass(slots=True)
+class CallStats:
+    """Counters a client exposes for monitoring."""
+
+    requests: int = 0
+    retries: int = 0
+    failures: int = 0
+
+
+class _Failure(Exception):
+    """One failed attempt, classified; becomes the public error if the call gives up."""
+
+    def __init__(
+        self, kind: FailureKind, error: AutoDLError, retry_after: float | None = None
+    ) -> None:
+        super().__init__(str(error))
+        self.kind = kind
+        self.error = error
+        self.retry_after = retry_after
+
+
+def _excerpt(body: bytes) -> str:
+    return body[:_EXCERPT].decode("utf-8", errors="replace")
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class Transport:
+    """Sends one logical call, retrying attempts as the policy allows."""
+
+    def __init__(
+        self,
+        *,
+        token: Secret,
+        base_url: str,
+        attempt_timeout: Seconds,
+        connect_timeout: Seconds,
+        deadline: Seconds,
+        retry: RetryPolicy,
+        budget: RetryBudget,
+        max_connections: int,
+        session: aiohttp.ClientSession | None = None,
+        sleep: Sleep = anyio.sleep,
+        clock: Clock = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._token = token
+        self._base_url = base_url.rstrip("/")
+        self.attempt_timeout = attempt_timeout
+        self.connect_timeout = connect_timeout
+        self.deadline = deadline
+        self.retry = retry
+        self.budget = budget
+        self._max_connections = max_connections
+        self._session = session
+        self._owns_session = session is None
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self.stats = CallStats()
+        self._closed = False
+
+    @property
+    def base_url(self) -> str:
+        """Where requests go, without a trailing slash."""
+        return self._base_url
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`aclose` has run."""
+        return self._closed
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise APIConnectionError("the client is closed; create a new one")
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self._max_connections, limit_per_host=0, ttl_dns_cache=300
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                headers={"User-Agent": _USER_AGENT},
+                # Per-call limits are passed on every request; this only guards strays.
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.connect_timeout),
+                raise_for_status=False,
+            )
+            self._owns_session = True
+        return self._session
+
+    def resize_pool(self, max_connections: int) -> None:
+        """Grow the connection pool before the session exists (no-op afterwards)."""
+        if self._session is None:
+            self._max_connections = max(self._max_connections, max_connections)
+
+    async def aclose(self) -> None:
+        """Close the session if this transport created it."""
+        self._closed = True
+        session, self._session = self._session, None
+        if session is not None and self._owns_session and not session.closed:
+            with anyio.CancelScope(shield=True):
+                await session.close()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        decoder: EnvelopeDecoder[T],
+        body: Any = None,
+        params: Mapping[str, str] | None = None,
+        idempotent: bool,
+        timeout: Seconds | NotGiven,
+        deadline: Seconds | NotGiven,
+        reconcile_hint: Mapping[str, Any] | None = None,
+    ) -> Envelope[T]:
+        """Run one call and return its ``Success`` envelope, or raise the SDK's error."""
+        payload = None if body is None else msgspec.json.encode(body)
+        attempt_limit = resolve(timeout, self.attempt_timeout)
+        call_limit = resolve(deadline, self.deadline)
+        started = self._clock()
+        ends_at = None if call_limit is None else started + call_limit
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = None if ends_at is None else ends_at - self._clock()
+            if remaining is not None and remaining <= 0:
+                raise APITimeoutError(
+                    f"deadline of {call_limit}s ran out before attempt {attempt}",
+                    method=method,
+                    endpoint=path,
+                    attempts=attempt - 1,
+                )
+            limit = (
+                attempt_limit if remaining is None else min(attempt_limit or remaining, remaining)
+            )
+            try:
+                return await self._attempt(method, path, payload, params, decoder, limit, attempt)
+            except _Failure as failure:
+                self.stats.failures += 1
+                error = failure.error
+                if isinstance(error, APIConnectionError | APIStatusError | MalformedResponseError):
+                    error.attempts = attempt
+                if not idempotent and failure.kind is FailureKind.MAYBE_SENT:
+                    raise OutcomeUnknownError(
+                        f"{method} {path} may have reached the server but its answer was lost "
+                        f"({error}); it was not retried, to avoid doing it twice",
+                        method=method,
+                        endpoint=path,
+                        attempts=attempt,
+                        reconcile_hint=dict(reconcile_hint or {}),
+                    ) from error
+                delay = self._delay_before_retry(failure, attempt, idempotent=idempotent)
+                if delay is None or (ends_at is not None and self._clock() + delay >= ends_at):
+                    raise error from None
+                self.stats.retries += 1
+                logger.debug(
+                    "retrying %s %s after attempt %d failed (%s); sleeping %.3fs",
+                    method,
+                    path,
+                    attempt,
+                    type(error).__name__,
+                    delay,
+                )
+                await self._sleep(delay)
+
+    def _delay_before_retry(
+        self, failure: _Failure, attempt: int, *, idempotent: bool
+    ) -> float | None:
+        if not self.retry.should_retry(failure.kind, idempotent=idempotent, attempt=attempt):
+            return None
+        if failure.retry_after is not None:
+            delay = self.retry.wait_for_hint(failure.retry_after, self._rng)
+            if delay is None:
+                return None  # the hint is beyond the cap: give the caller the RateLimitError
+        else:
+            delay = self.retry.backoff(attempt, self._rng)
+        if not self.budget.try_spend():
+            logger.debug("retry budget exhausted; not retrying")
+            return None
+        return delay
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        payload: bytes | None,
+        params: Mapping[str, str] | None,
+        decoder: EnvelopeDecoder[T],
+        limit: float | None,
+        attempt: int,
+    ) -> Envelope[T]:
+        session = self._get_session()
+        headers = {"Authorization": self._token.reveal()}
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+        timeout = aiohttp.ClientTimeout(total=limit, sock_connect=self.connect_timeout)
+        self.stats.requests += 1
+        started = self._clock()
+        try:
+            async with session.request(
+                method,
+                self._base_url + path,
+                data=payload,
+                params=params,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+            ) as response:
+                body = await response.read()
+                status = response.status
+                retry_after = _parse_retry_after(response.headers.get("Retry-After"))
+        except aiohttp.ConnectionTimeoutError as exc:
+            raise _Failure(
+                FailureKind.NOT_SENT,
+                APITimeoutError(f"connect timed out: {exc}", method=method, endpoint=path),
+            ) from exc
+        except TimeoutError as exc:
+            raise _Failure(
+                FailureKind.MAYBE_SENT,
+                APITimeoutError(f"no answer within {limit}s", method=method, endpoint=path),
+            ) from exc
+        except aiohttp.ClientConnectorError as exc:
+            raise _Failure(
+                FailureKind.NOT_SENT,
+                APIConnectionError(f"cannot connect: {exc.os_error}", method=method, endpoint=path),
+            ) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            raise _Failure(
+                FailureKind.MAYBE_SENT,
+                APIConnectionError(
+                    f"connection failed: {type(exc).__name__}: {exc}", method=method, endpoint=path
+                ),
+            ) from exc
+        logger.debug(
+            "%s %s -> HTTP %d, %d bytes, %.1f ms (attempt %d)",
+            method,
+            path,
+            status,
+            len(body),
+            (self._clock() - started) * 1000,
+            attempt,
+        )
+        return self._interpret(method, path, status, body, retry_after, decoder)
+
+    def _interpret(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        body: bytes,
+        retry_after: float | None,
+        decoder: EnvelopeDecoder[T],
+    ) -> Envelope[T]:
+        try:
+            envelope: Envelope[T] | None = decoder.decode(body)
+            shape_error: str | None = None
+        except ResponseShapeError as exc:
+            raw = exc.envelope
+            envelope = (
+                None
+                if raw is None or raw.code is None
+                else Envelope(code=raw.code, msg=raw.msg, data=None, request_id=raw.request_id)
+            )
+            shape_error = str(exc)
+        except msgspec.DecodeError as exc:
+            envelope, shape_error = None, f"not JSON: {exc}"
+
+        if (
+            status == 200
+            and envelope is not None
+            and envelope.code == "Success"
+            and shape_error is None
+        ):
+            self.budget.record_success()
+            return envelope
+        if status == 200 and (envelope is None or envelope.code in ("", "Success")):
+            raise _Failure(
+                FailureKind.MAYBE_SENT,
+                MalformedResponseError(
+                    f"unexpected response body for {method} {path}: {shape_error}",
+                    method=method,
+                    endpoint=path,
+                    http_status=status,
+                    body_excerpt=_excerpt(body),
+                    request_id=envelope.request_id if envelope else None,
+                ),
+            )
+        code = envelope.code if envelope is not None and envelope.code else f"HTTP{status}"
+        msg = (envelope.msg or "") if envelope is not None else _excerpt(body).strip()
+        request_id = envelope.request_id if envelope is not None else None
+        cls = error_class_for(code, msg, status)
+        common: dict[str, Any] = {
+            "code": code,
+            "http_status": status,
+            "request_id": request_id,
+            "method": method,
+            "endpoint": path,
+        }
+        if cls is RateLimitError:
+            raise _Failure(
+                FailureKind.RATE_LIMITED,
+                RateLimitError(msg, retry_after=retry_after, **common),
+                retry_after=retry_after,
+            )
+        error = cls(msg, **common)
+        if status >= 500:
+            kind = FailureKind.MAYBE_SENT
+        elif code in self.retry.retry_codes:
+            kind = FailureKind.RETRYABLE_CODE
+        else:
+            kind = FailureKind.FATAL
+        raise _Failure(kind, error)

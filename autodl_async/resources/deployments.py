@@ -1,0 +1,272 @@
+"""Deployments: create, list, scale, stop, delete, DDP overview."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+from typing import Any, Final
+
+import msgspec
+
+from .._config import NOT_GIVEN, NotGiven, Seconds
+from .._decoding import EnvelopeDecoder
+from .._errors import InvalidParameterError, MalformedResponseError, NotFoundError
+from .._pagination import AsyncPager
+from ..types.account import DdpOverview
+from ..types.common import Page
+from ..types.deployments import (
+    ContainerTemplate,
+    CreateDeploymentRequest,
+    Deployment,
+    DeploymentType,
+    PortProtocol,
+    ReuseScope,
+)
+from ._base import Resource, check_page, page_of, require
+
+__all__ = ["Deployments"]
+
+_PATH: Final = "/api/v1/dev/deployment"
+_LIST_PATH: Final = "/api/v1/dev/deployment/list"
+_REPLICA_PATH: Final = "/api/v1/dev/deployment/replica_num"
+_OPERATE_PATH: Final = "/api/v1/dev/deployment/operate"
+_DDP_PATH: Final = "/api/v1/dev/deployment/ddp/overview"
+
+
+class _Created(msgspec.Struct, gc=False):
+    deployment_uuid: str = ""
+
+
+_CREATED: Final = EnvelopeDecoder[_Created](_Created)
+_PAGE: Final = EnvelopeDecoder[Page[Deployment] | list[Deployment]](
+    Page[Deployment] | list[Deployment]
+)
+_ANY: Final = EnvelopeDecoder[Any](Any)
+_DDP: Final = EnvelopeDecoder[list[DdpOverview] | DdpOverview](list[DdpOverview] | DdpOverview)
+_STATUS_FILTERS: Final = ("running", "stopped")
+
+
+class Deployments(Resource):
+    """``client.deployments``."""
+
+    async def create(
+        self,
+        *,
+        name: str,
+        deployment_type: DeploymentType | str,
+        template: ContainerTemplate,
+        replica_num: int | None = None,
+        parallelism_num: int | None = None,
+        reuse_container: bool | None = None,
+        reuse_container_scope: ReuseScope | None = None,
+        service_port_protocol: PortProtocol | None = None,
+        service_6006_port_protocol: PortProtocol | None = None,
+        service_6008_port_protocol: PortProtocol | None = None,
+        timeout: Seconds | NotGiven = NOT_GIVEN,
+        deadline: Seconds | NotGiven = NOT_GIVEN,
+    ) -> str:
+        """Create a deployment and return its uuid. This starts paid containers.
+
+        Never retried once it may have reached the server: if the answer is lost this raises
+        :class:`OutcomeUnknownError` whose ``reconcile_hint`` names the deployment, so the
+        caller can look it up by its (unique) ``name`` instead of creating a second one.
+        The 6006/6008 protocol fields are sent both at the top level and in the template,
+        because live clients disagree on where the API reads them.
+        """
+        if not isinstance(template, ContainerTemplate):
+            raise InvalidParameterError("template", "must be a ContainerTemplate")
+        if service_6006_port_protocol or service_6008_port_protocol:
+            template = msgspec.structs.replace(
+                template,
+                service_6006_port_protocol=service_6006_port_protocol
+                or template.service_6006_port_protocol,
+                service_6008_port_protocol=service_6008_port_protocol
+                or template.service_6008_port_protocol,
+            )
+        request = CreateDeploymentRequest(
+            name=name,
+            deployment_type=str(deployment_type),
+            container_template=template,
+            replica_num=replica_num,
+            parallelism_num=parallelism_num,
+            reuse_container=reuse_container,
+            reuse_container_scope=reuse_container_scope,
+            service_port_protocol=service_port_protocol,
+            service_6006_port_protocol=template.service_6006_port_protocol,
+            service_6008_port_protocol=template.service_6008_port_protocol,
+        )
+        data = await self._call(
+            "POST",
+            _PATH,
+            _CREATED,
+            body=request,
+            idempotent=False,
+            timeout=timeout,
+            deadline=deadline,
+            reconcile_hint={"name": name, "lookup": "client.deployments.list(name=...)"},
+        )
+        if data is None or not data.deployment_uuid:
+            raise MalformedResponseError(
+                "create answered Success without a deployment_uuid", endpoint=_PATH
+            )
+        return data.deployment_uuid
+
+    async def list_page(
+        self,
+        page_index: int = 1,
+        page_size: int = 10,
+        *,
+        name: str | None = None,
+        status: str | None = None,
+        deployment_uuid: str | None = None,
+        timeout: Seconds | NotGiven = NOT_GIVEN,
+        deadline: Seconds | NotGiven = NOT_GIVEN,
+    ) -> Page[Deployment]:
+        """One page of deployments, newest first. ``name`` matches exactly."""
+        check_page(page_index, page_size)
+        body: dict[str, Any] = {"page_index": page_index, "page_size": page_size}
+        if name is not None:
+            body["name"] = name
+        if status is not None:
+            if status not in _STATUS_FILTERS:
+                raise InvalidParameterError(
+                    "status", f"must be one of {list(_STATUS_FILTERS)} or None, got {status!r}"
+                )
+            body["status"] = status
+        if deployment_uuid is not None:
+            body["deployment_uuid"] = require("deployment_uuid", deployment_uuid)
+        data = await self._call(
+            "POST",
+            _LIST_PATH,
+            _PAGE,
+            body=body,
+            idempotent=True,
+            timeout=timeout,
+            deadline=deadline,
+        )
+        return page_of(data)
+
+    def list(
+        self,
+        *,
+        name: str | None = None,
+        status: str | None = None,
+        deployment_uuid: str | None = None,
+        page_size: int = 100,
+    ) -> AsyncPager[Deployment]:
+        """Every matching deployment, across pages."""
+        check_page(1, page_size)
+
+        def fetch(index: int, size: int) -> Any:
+            return self.list_page(
+                index, size, name=name, status=status, deployment_uuid=deployment_uuid
+            )
+
+        return AsyncPager(fetch, page_size=page_size, endpoint=_LIST_PATH)
+
+    async def get(
+        self,
+        deployment_uuid: str,
+        *,
+        timeout: Seconds | NotGiven = NOT_GIVEN,
+        deadline: Seconds | NotGiven = NOT_GIVEN,
+    ) -> Deployment:
+        """One deployment by uuid; :class:`NotFoundError` if the list does not have it."""
+        page = await self.list_page(
+            1, 10, deployment_uuid=deployment_uuid, timeout=timeout, deadline=deadline
+        )
+        for deployment in page.rows:
+            if deployment.uuid == deployment_uuid:
+                return deployment
+        raise NotFoundError(
+            "deployment not found",
+            code="NotFound",
+            http_status=200,
+            method="POST",
+            endpoint=_LIST_PATH,
+        )
+
+    async def set_replicas(
+        self,
+        deployment_uuid: str,
+        replica_num: int,
+        *,
+        timeout: Seconds | NotGiven = NOT_GIVEN,
+        deadline: Seconds | NotGiven = NOT_GIVEN,
+    ) -> str:
+        """Scale a ReplicaSet to ``replica_num`` (idempotent); returns the deployment uuid."""
+        require("deployment_uuid", deployment_uuid)
+        if isinstance(replica_num, bool) or not isinstance(replica_num, int) or replica_num < 0:
+            raise InvalidParameterError("replica_num", f"must be an int >= 0, got {replica_num!r}")
+        body = {"deployment_uuid": deployment_uuid, "replica_num": replica_num}
+        data = await self._call(
+            "PUT",
+            _REPLICA_PATH,
+            _ANY,
+            body=body,
+            idempotent=True,
+            timeout=timeout,
+            deadline=deadline,
+        )
+        if isinstance(data, dict) and isinstance(data.get("deployment_uuid"), str):
+            return str(data["deployment_uuid"])
+        return deployment_uuid
+
+    async def stop(
+        self,
+        deployment_uuid: str,
+        *,
+        timeout: Seconds | NotGiven = NOT_GIVEN,
+        deadline: Seconds | NotGiven = NOT_GIVEN,
+    ) -> None:
+        """Stop every container of the deployment (idempotent)."""
+        body = {"deployment_uuid": require("deployment_uuid", deployment_uuid), "operate": "stop"}
+        await self._call(
+            "PUT",
+            _OPERATE_PATH,
+            _ANY,
+            body=body,
+            idempotent=True,
+            timeout=timeout,
+            deadline=deadline,
+        )
+
+    async def delete(
+        self,
+        deployment_uuid: str,
+        *,
+        timeout: Seconds | NotGiven = NOT_GIVEN,
+        deadline: Seconds | NotGiven = NOT_GIVEN,
+    ) -> None:
+        """Delete the deployment, stopping it first if it still runs."""
+        body = {"deployment_uuid": require("deployment_uuid", deployment_uuid)}
+        await self._call(
+            "DELETE", _PATH, _ANY, body=body, idempotent=True, timeout=timeout, deadline=deadline
+        )
+
+    async def ddp_overview(
+        self,
+        deployment_uuid: str,
+        *,
+        timeout: Seconds | NotGiven = NOT_GIVEN,
+        deadline: Seconds | NotGiven = NOT_GIVEN,
+    ) -> builtins.list[DdpOverview]:
+        """GPU-time totals and balance (seconds) per GPU type; a GET with a query string."""
+        params = {"deployment_uuid": require("deployment_uuid", deployment_uuid)}
+        data = await self._call(
+            "GET",
+            _DDP_PATH,
+            _DDP,
+            params=params,
+            idempotent=True,
+            timeout=timeout,
+            deadline=deadline,
+        )
+        if data is None:
+            return []
+        return data if isinstance(data, list) else [data]
+
+    @staticmethod
+    def uuids(deployments: Sequence[Deployment]) -> builtins.list[str]:
+        """The uuids of some deployments, for bulk calls."""
+        return [d.uuid for d in deployments]
