@@ -24,6 +24,7 @@ from ._config import (
 from ._errors import ConfigurationError
 from ._retry import RetryBudget, RetryPolicy
 from ._secret import Secret
+from ._throttle import Throttle
 from ._transport import CallStats, Clock, Sleep, Transport
 from .resources import Account, Blacklist, Containers, Deployments, Events, GpuStocks, Images
 
@@ -88,6 +89,7 @@ class AutoDL:
         retry_budget: RetryBudget | None = None,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         allow_insecure_http: bool = False,
+        requests_per_second: float | None = None,
         session: aiohttp.ClientSession | None = None,
         sleep: Sleep = anyio.sleep,
         clock: Clock = time.monotonic,
@@ -115,6 +117,7 @@ class AutoDL:
             sleep=sleep,
             clock=clock,
             rng=rng,
+            throttle=Throttle(requests_per_second=requests_per_second, sleep=sleep, clock=clock),
         )
         self.images = Images(self._transport)
         self.deployments = Deployments(self._transport)
@@ -143,6 +146,11 @@ class AutoDL:
     def retry_budget(self) -> RetryBudget:
         """The client-wide budget every retry spends from."""
         return self._transport.budget
+
+    @property
+    def throttle(self) -> Throttle:
+        """The client-wide pause gate and rate cap every attempt passes through."""
+        return self._transport.throttle
 
     @property
     def closed(self) -> bool:

@@ -33,11 +33,10 @@ class ResponseShapeError(Exception):
 
 
 class RawEnvelope(msgspec.Struct, gc=False):
-    """The envelope with ``data`` left undecoded: enough to report an error faithfully."""
+    """The envelope without ``data`` (skipped unparsed): enough to report an error faithfully."""
 
     code: str | None = None
     msg: str | None = None
-    data: msgspec.Raw | None = None
     request_id: str | None = None
 
 

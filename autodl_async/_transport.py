@@ -32,6 +32,7 @@ from ._errors import (
 )
 from ._retry import FailureKind, RetryBudget, RetryPolicy
 from ._secret import Secret
+from ._throttle import Throttle
 from .types.common import Envelope
 
 __all__ = ["CallStats", "Transport"]
@@ -104,6 +105,7 @@ class Transport:
         sleep: Sleep = anyio.sleep,
         clock: Clock = time.monotonic,
         rng: random.Random | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         self._token = token
         self._base_url = base_url.rstrip("/")
@@ -118,6 +120,7 @@ class Transport:
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
+        self.throttle = throttle or Throttle(sleep=sleep, clock=clock)
         self.stats = CallStats()
         self._closed = False
 
@@ -235,6 +238,8 @@ class Transport:
                 return None  # the hint is beyond the cap: give the caller the RateLimitError
         else:
             delay = self.retry.backoff(attempt, self._rng)
+        if failure.kind is FailureKind.RATE_LIMITED:
+            self.throttle.on_rate_limited(delay)
         if not self.budget.try_spend():
             logger.debug("retry budget exhausted; not retrying")
             return None
@@ -250,6 +255,7 @@ class Transport:
         limit: float | None,
         attempt: int,
     ) -> Envelope[T]:
+        await self.throttle.wait()
         session = self._get_session()
         headers = {"Authorization": self._token.reveal()}
         if payload is not None:

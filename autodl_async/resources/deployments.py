@@ -12,6 +12,7 @@ from .._config import NOT_GIVEN, NotGiven, Seconds
 from .._decoding import EnvelopeDecoder
 from .._errors import InvalidParameterError, MalformedResponseError, NotFoundError
 from .._pagination import AsyncPager
+from ..types._base import request_body
 from ..types.account import DdpOverview
 from ..types.common import Page
 from ..types.deployments import (
@@ -99,7 +100,7 @@ class Deployments(Resource):
             "POST",
             _PATH,
             _CREATED,
-            body=request,
+            body=request_body(request),
             idempotent=False,
             timeout=timeout,
             deadline=deadline,
