@@ -10,7 +10,12 @@ import msgspec
 
 from .._config import NOT_GIVEN, NotGiven, Seconds
 from .._decoding import EnvelopeDecoder
-from .._errors import InvalidParameterError, MalformedResponseError, NotFoundError
+from .._errors import (
+    InvalidParameterError,
+    MalformedResponseError,
+    NotFoundError,
+    OutcomeUnknownError,
+)
 from .._pagination import AsyncPager
 from ..types._base import request_body
 from ..types.account import DdpOverview
@@ -63,10 +68,17 @@ class Deployments(Resource):
         service_port_protocol: PortProtocol | None = None,
         service_6006_port_protocol: PortProtocol | None = None,
         service_6008_port_protocol: PortProtocol | None = None,
+        reconcile_by_name: bool = False,
         timeout: Seconds | NotGiven = NOT_GIVEN,
         deadline: Seconds | NotGiven = NOT_GIVEN,
     ) -> str:
         """Create a deployment and return its uuid. This starts paid containers.
+
+        With ``reconcile_by_name=True`` the name is treated as an idempotency key among live
+        (not stopped) deployments: if one with this exact name exists, its uuid is returned and
+        nothing is created; if the create's answer is lost, the list is read again and the
+        deployment found there is returned. Only when it is still not found does the
+        :class:`OutcomeUnknownError` reach the caller.
 
         Never retried once it may have reached the server: if the answer is lost this raises
         :class:`OutcomeUnknownError` whose ``reconcile_hint`` names the deployment, so the
@@ -96,21 +108,40 @@ class Deployments(Resource):
             service_6006_port_protocol=template.service_6006_port_protocol,
             service_6008_port_protocol=template.service_6008_port_protocol,
         )
-        data = await self._call(
-            "POST",
-            _PATH,
-            _CREATED,
-            body=request_body(request),
-            idempotent=False,
-            timeout=timeout,
-            deadline=deadline,
-            reconcile_hint={"name": name, "lookup": "client.deployments.list(name=...)"},
-        )
+        if reconcile_by_name:
+            existing = await self._live_uuid_named(name)
+            if existing is not None:
+                return existing
+        try:
+            data = await self._call(
+                "POST",
+                _PATH,
+                _CREATED,
+                body=request_body(request),
+                idempotent=False,
+                timeout=timeout,
+                deadline=deadline,
+                reconcile_hint={"name": name, "lookup": "client.deployments.list(name=...)"},
+            )
+        except OutcomeUnknownError:
+            if not reconcile_by_name:
+                raise
+            found = await self._live_uuid_named(name)
+            if found is None:
+                raise
+            return found
         if data is None or not data.deployment_uuid:
             raise MalformedResponseError(
                 "create answered Success without a deployment_uuid", endpoint=_PATH
             )
         return data.deployment_uuid
+
+    async def _live_uuid_named(self, name: str) -> str | None:
+        """The newest deployment with exactly this name that is not stopped."""
+        async for deployment in self.list(name=name, page_size=100):
+            if deployment.name == name and deployment.status != "stopped":
+                return deployment.uuid
+        return None
 
     async def list_page(
         self,
