@@ -83,3 +83,16 @@ class Throttle:
             await self._sleep(wait)
         if self._rate is not None:
             self._next_slot = max(self._next_slot, self._clock()) + 1.0 / self._rate
+
+    # -- Read-only views for the bulk runner (issue 5): it relates a listener's ``delay`` to
+    # -- this clock and sleeps through 429 requeues with the same (injectable) sleep.
+
+    @property
+    def clock(self) -> Clock:
+        """The clock ``paused_until`` is measured on."""
+        return self._clock
+
+    @property
+    def sleep(self) -> Sleep:
+        """The sleep function the gate uses."""
+        return self._sleep

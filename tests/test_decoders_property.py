@@ -7,6 +7,7 @@ mapping and normalisation code.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -83,10 +84,8 @@ def run(call: str, status: int, body: bytes) -> None:
     transport.answer = (status, body)
 
     async def go() -> None:
-        try:
+        with contextlib.suppress(AutoDLError):
             await CALLS[call](client)
-        except AutoDLError:
-            pass
 
     anyio.run(go)
 
