@@ -73,6 +73,12 @@ def _excerpt(body: bytes) -> str:
     return body[:_EXCERPT].decode("utf-8", errors="replace")
 
 
+def _redact(text: str, token: Secret) -> str:
+    """Remove the token from text the server sent back (an echoing proxy must not leak it)."""
+    value = token.reveal()
+    return text.replace(value, str(token)) if value and value in text else text
+
+
 def _parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -348,12 +354,13 @@ class Transport:
                     method=method,
                     endpoint=path,
                     http_status=status,
-                    body_excerpt=_excerpt(body),
+                    body_excerpt=_redact(_excerpt(body), self._token),
                     request_id=envelope.request_id if envelope else None,
                 ),
             )
         code = envelope.code if envelope is not None and envelope.code else f"HTTP{status}"
         msg = (envelope.msg or "") if envelope is not None else _excerpt(body).strip()
+        msg = _redact(msg, self._token)
         request_id = envelope.request_id if envelope is not None else None
         cls = error_class_for(code, msg, status)
         common: dict[str, Any] = {
