@@ -1,0 +1,26 @@
+"""The ``autodl-async`` command group; each command lives in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from ._commands import balance, containers, deployments, images, stock
+from ._demo_command import demo
+from ._serve import serve
+
+__all__ = ["cli"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="autodl-async")
+def cli() -> None:
+    """Command-line tool for AutoDL Elastic Deployment (弹性部署).
+
+    Start with `autodl-async demo` (no account needed: it runs an embedded simulator).
+    API commands read the token from AUTODL_TOKEN (or --token) and never print it.
+    """
+
+
+for command in (demo, serve, images, stock, deployments, containers, balance):
+    cli.add_command(command)

@@ -1,0 +1,276 @@
+"""How results look: rich tables for people, one JSON object per line for programs.
+
+JSON lines keep the API's own field names and units (``memory_size`` in bytes, prices in
+yuan × 1000) so they can be compared with the doc; tables convert to what people read (GB,
+¥/h, short times). Secrets are masked in both unless ``--show-secrets`` is given. Every value
+from the server is wrapped in :class:`rich.text.Text` so a name like ``[red]x`` is printed as
+is instead of being read as rich markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+import click
+import msgspec
+from rich import box
+from rich.console import Console, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ..types import BlacklistEntry, Container, Deployment, GpuStock, Image, WalletBalance
+from ..types.containers import mask_command
+
+__all__ = [
+    "MASK",
+    "Output",
+    "balance_table",
+    "blacklist_table",
+    "compact_containers_table",
+    "container_record",
+    "containers_table",
+    "deployments_table",
+    "images_table",
+    "stock_table",
+]
+
+MASK: Final = "**********"
+
+STATUS_STYLES: Final[Mapping[str, str]] = {
+    "creating": "cyan",
+    "created": "cyan",
+    "starting": "cyan",
+    "oss_merged": "cyan",
+    "running": "green",
+    "shutting_down": "yellow",
+    "shutdown": "dim",
+    "stopped": "dim",
+}
+
+
+class Output:
+    """Where a command's results go, and in which form."""
+
+    def __init__(
+        self, *, json_lines: bool, show_secrets: bool = False, console: Console | None = None
+    ) -> None:
+        self.json_lines = json_lines
+        self.show_secrets = show_secrets
+        self.console = console or Console(highlight=False)
+
+    def record(self, obj: Any) -> None:
+        """One JSON object on its own line, flushed so a pipe sees it at once."""
+        click.echo(msgspec.json.encode(obj).decode())
+
+    def records(self, objs: Iterable[Any]) -> None:
+        for obj in objs:
+            self.record(obj)
+
+    def show(self, renderable: RenderableType) -> None:
+        self.console.print(renderable)
+
+
+def _table(title: str | None = None) -> Table:
+    return Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+
+
+def cell(value: object) -> Text:
+    """Plain text, never markup."""
+    return Text("" if value is None else str(value))
+
+
+def status_cell(status: str, width: int = 0) -> Text:
+    return Text(f"{status:<{width}}", style=STATUS_STYLES.get(status, ""))
+
+
+def when(value: datetime | None) -> Text:
+    """``2026-09-01 10:00:05``: the server's own offset (+08:00) is kept, not shown."""
+    return cell(value.strftime("%Y-%m-%d %H:%M:%S") if value else "-")
+
+
+def yuan(milli: float) -> str:
+    """yuan × 1000 → ``¥1.98``."""
+    return f"¥{milli / 1000:,.2f}"
+
+
+# -- images --------------------------------------------------------------------------------
+
+
+def images_table(images: Sequence[Image]) -> Table:
+    table = _table()
+    table.add_column("IMAGE UUID", no_wrap=True)
+    table.add_column("NAME")
+    table.add_column("ID", justify="right")
+    for image in images:
+        table.add_row(cell(image.image_uuid), cell(image.display_name), cell(image.id))
+    return table
+
+
+# -- GPU stock ------------------------------------------------------------------------------
+
+
+def stock_table(stock: Mapping[str, GpuStock]) -> Table:
+    table = _table()
+    table.add_column("GPU", no_wrap=True)
+    table.add_column("IDLE", justify="right")
+    table.add_column("TOTAL", justify="right")
+    table.add_column("CHIP")
+    table.add_column("ARCH")
+    for name in sorted(stock):
+        row = stock[name]
+        idle = Text(str(row.idle_gpu_num), style="green" if row.idle_gpu_num else "red")
+        table.add_row(
+            cell(name), idle, cell(row.total_gpu_num), cell(row.chip_corp), cell(row.cpu_arch)
+        )
+    return table
+
+
+# -- deployments ----------------------------------------------------------------------------
+
+
+def deployments_table(deployments: Sequence[Deployment]) -> Table:
+    table = _table()
+    table.add_column("UUID", no_wrap=True)
+    table.add_column("NAME")
+    table.add_column("TYPE")
+    table.add_column("STATUS")
+    table.add_column("REPLICAS", justify="right")
+    table.add_column("STARTING", justify="right")
+    table.add_column("RUNNING", justify="right")
+    table.add_column("FINISHED", justify="right")
+    table.add_column("GPU", no_wrap=True)
+    table.add_column("CREATED", no_wrap=True)
+    for dep in deployments:
+        template = dep.template
+        gpus = ", ".join(template.gpu_name_set or []) if template else ""
+        if template and template.gpu_num:
+            gpus = f"{template.gpu_num}× {gpus}"
+        table.add_row(
+            cell(dep.uuid),
+            cell(dep.name),
+            cell(dep.deployment_type),
+            status_cell(dep.status),
+            cell(dep.replica_num),
+            cell(dep.starting_num),
+            cell(dep.running_num),
+            cell(dep.finished_num),
+            cell(gpus),
+            when(dep.created_at),
+        )
+    return table
+
+
+# -- containers -----------------------------------------------------------------------------
+
+
+def container_record(container: Container, *, show_secrets: bool) -> dict[str, Any]:
+    """The container as the API sent it, with the password (and any in ``ssh_command``)
+    masked unless ``show_secrets``."""
+    data: dict[str, Any] = msgspec.to_builtins(container)
+    info = data.get("info")
+    if isinstance(info, dict) and not show_secrets:
+        if info.get("root_password"):
+            info["root_password"] = MASK
+        if isinstance(info.get("ssh_command"), str):
+            info["ssh_command"] = mask_command(info["ssh_command"])
+    return data
+
+
+def _secrets(container: Container, show_secrets: bool) -> tuple[str, str]:
+    """``(ssh_command, root_password)``, masked unless ``show_secrets``."""
+    info = container.info
+    ssh = info.ssh_command if info else ""
+    password = info.root_password if info else ""
+    if show_secrets:
+        return ssh, password
+    return mask_command(ssh), MASK if password else ""
+
+
+def _widest(values: Iterable[str]) -> int:
+    return max((len(v) for v in values), default=0)
+
+
+def containers_table(containers: Sequence[Container], *, show_secrets: bool) -> Table:
+    """How to reach each container; uuids are never cut short (price, region etc.: --json)."""
+    table = _table()
+    table.add_column("CONTAINER UUID", no_wrap=True, min_width=_widest(c.uuid for c in containers))
+    table.add_column("STATUS", no_wrap=True)
+    table.add_column("GPU")
+    table.add_column("STARTED")
+    table.add_column("SSH", overflow="fold")
+    table.add_column("PASSWORD", no_wrap=True)
+    for c in containers:
+        ssh, password = _secrets(c, show_secrets)
+        table.add_row(
+            cell(c.uuid),
+            status_cell(c.status),
+            cell(f"{c.gpu_num}× {c.gpu_name}" if c.gpu_name else ""),
+            when(c.started_at),
+            cell(ssh),
+            cell(password),
+        )
+    return table
+
+
+def compact_containers_table(
+    containers: Sequence[Container], *, show_secrets: bool, labels: Mapping[str, str]
+) -> Table:
+    """The demo's narrower table (fits 80 columns); the host is the uuid's middle part."""
+    table = _table()
+    table.add_column("", no_wrap=True)
+    table.add_column("CONTAINER UUID", no_wrap=True, min_width=_widest(c.uuid for c in containers))
+    table.add_column("STATUS", no_wrap=True, min_width=_widest(c.status for c in containers))
+    table.add_column("¥/H", justify="right", no_wrap=True)
+    table.add_column("PASSWORD", no_wrap=True, min_width=len(MASK))
+    for c in containers:
+        _, password = _secrets(c, show_secrets)
+        table.add_row(
+            Text(labels.get(c.uuid, ""), style="bold"),
+            cell(c.uuid),
+            status_cell(c.status),
+            cell(f"{c.price / 1000:.2f}"),
+            cell(password),
+        )
+    return table
+
+
+# -- account --------------------------------------------------------------------------------
+
+
+def balance_record(wallet: WalletBalance) -> dict[str, Any]:
+    data: dict[str, Any] = msgspec.to_builtins(wallet)
+    data["available_yuan"] = wallet.available_yuan
+    return data
+
+
+def balance_table(wallet: WalletBalance) -> Table:
+    table = _table()
+    table.add_column("WALLET")
+    table.add_column("YUAN", justify="right")
+    for label, milli in (
+        ("available", wallet.assets - wallet.blocked_asset),
+        ("assets", wallet.assets),
+        ("frozen", wallet.blocked_asset),
+        ("vouchers", wallet.voucher_balance),
+        ("spent so far", wallet.accumulate),
+    ):
+        table.add_row(cell(label), cell(yuan(milli)))
+    return table
+
+
+def blacklist_table(entries: Sequence[BlacklistEntry]) -> Table:
+    table = _table()
+    table.add_column("MACHINE", no_wrap=True)
+    table.add_column("REGION")
+    table.add_column("UNTIL", no_wrap=True)
+    table.add_column("COMMENT")
+    for entry in entries:
+        table.add_row(
+            cell(entry.machine_id),
+            cell(entry.data_center),
+            when(entry.expired_time),
+            cell(entry.msg),
+        )
+    return table

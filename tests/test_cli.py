@@ -1,0 +1,367 @@
+"""The ``autodl-async`` commands, run in-process through click's runner against a simulator.
+
+The simulator runs on its own event loop in a portal thread (virtual clock, so nothing moves
+unless a test says so) while each command runs its own ``anyio.run`` in the test's thread, as
+it does from a shell.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from click.testing import CliRunner, Result
+
+from autodl_async import AutoDL, ContainerTemplate, cuda_version
+from autodl_async.cli import MISSING_EXTRA, main
+from autodl_async.cli._app import cli
+from autodl_async.simulator import Simulator, SimulatorConfig, VirtualClock
+
+TOKEN = "tok-Zx81-never-shown-4711"
+MASK = "**********"
+
+
+@dataclass
+class Sim:
+    """A simulator on a portal thread plus the helpers the tests need."""
+
+    sim: Simulator
+    portal: BlockingPortal
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {
+            "AUTODL_TOKEN": self.sim.token,
+            "AUTODL_BASE_URL": self.sim.url,
+            "COLUMNS": "200",
+            **extra,
+        }
+
+    def create_replicaset(self, replicas: int, name: str = "web") -> str:
+        async def create() -> str:
+            async with AutoDL(self.sim.token, base_url=self.sim.url) as client:
+                return await client.deployments.create(
+                    name=name,
+                    deployment_type="ReplicaSet",
+                    replica_num=replicas,
+                    template=ContainerTemplate(
+                        image_uuid=self.sim.images()[0].image_uuid,
+                        cmd="sleep infinity",
+                        gpu_name_set=["RTX 4090"],
+                        dc_list=["westDC2"],
+                        cuda_v_from=cuda_version("11.8"),
+                        cuda_v_to=cuda_version("12.8"),
+                    ),
+                )
+
+        return self.portal.call(create)
+
+    def passwords(self, deployment_uuid: str) -> list[str]:
+        async def fetch() -> list[str]:
+            async with AutoDL(self.sim.token, base_url=self.sim.url) as client:
+                containers = await client.containers.list(deployment_uuid).to_list()
+            return [c.info.root_password for c in containers if c.info]
+
+        return self.portal.call(fetch)
+
+
+def _start(config: SimulatorConfig) -> Iterator[Sim]:
+    with (
+        start_blocking_portal(backend="asyncio") as portal,
+        portal.wrap_async_context_manager(Simulator(config)) as sim,
+    ):
+        yield Sim(sim, portal)
+
+
+@pytest.fixture
+def sim() -> Iterator[Sim]:
+    yield from _start(SimulatorConfig(token=TOKEN, clock=VirtualClock()))
+
+
+def invoke(args: list[str], env: dict[str, str], **kwargs: object) -> Result:
+    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False, **kwargs)  # type: ignore[arg-type]
+
+
+def json_lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+# -- the entry point --------------------------------------------------------------------------
+
+
+def test_missing_cli_extra_is_one_line_hint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "click", None)  # makes `import click` raise ImportError
+    with pytest.raises(SystemExit) as exit_info:
+        main(["images"])
+    assert exit_info.value.code == 1
+    captured = capsys.readouterr()
+    assert captured.err == MISSING_EXTRA + "\n"
+    assert "pip install 'autodl-async[cli]'" in captured.err
+    assert captured.out == ""
+
+
+def test_missing_rich_alone_also_gives_the_hint(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "rich", None)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_help_lists_every_command() -> None:
+    result = invoke(["--help"], env={})
+    assert result.exit_code == 0
+    for command in ("demo", "serve", "images", "stock", "deployments", "containers", "balance"):
+        assert re.search(rf"^\s+{command}\b", result.output, re.MULTILINE), command
+    version = invoke(["--version"], env={})
+    assert version.exit_code == 0
+    assert "autodl-async" in version.output
+
+
+# -- read commands ------------------------------------------------------------------------------
+
+
+def test_images_table_and_json_lines(sim: Sim) -> None:
+    images = sim.sim.images()
+    table = invoke(["images"], sim.env())
+    assert table.exit_code == 0, table.output
+    for image in images:
+        assert image.image_uuid in table.stdout
+        assert image.image_name in table.stdout
+
+    lines = json_lines(invoke(["images", "--json"], sim.env()).stdout)
+    assert [(r["image_uuid"], r["image_name"]) for r in lines] == [
+        (i.image_uuid, i.image_name) for i in images
+    ]
+
+
+def test_server_text_is_never_read_as_markup() -> None:
+    config = SimulatorConfig(token=TOKEN, clock=VirtualClock(), private_images=("[red]x[/red]",))
+    for running in _start(config):
+        result = invoke(["images"], running.env())
+        assert "[red]x[/red]" in result.stdout
+
+
+def test_stock_table_json_and_filter(sim: Sim) -> None:
+    table = invoke(["stock", "westDC2"], sim.env())
+    assert table.exit_code == 0, table.output
+    for gpu in ("RTX 4090", "RTX 3090", "RTX A4000"):
+        assert gpu in table.stdout
+
+    rows = json_lines(invoke(["stock", "westDC2", "--json"], sim.env()).stdout)
+    by_name = {r["gpu_name"]: r for r in rows}
+    assert set(by_name) >= {"RTX 4090", "RTX 3090"}
+    assert all(isinstance(r["idle_gpu_num"], int) for r in rows)
+    assert all(r["idle_gpu_num"] <= r["total_gpu_num"] for r in rows)  # type: ignore[operator]
+
+    only = json_lines(invoke(["stock", "westDC2", "--gpu", "RTX 4090", "--json"], sim.env()).stdout)
+    assert [r["gpu_name"] for r in only] == ["RTX 4090"]
+
+    unknown = invoke(["stock", "nowhereDC9"], sim.env())
+    assert unknown.exit_code == 0
+    assert "no GPU stock reported for region 'nowhereDC9'" in unknown.stdout
+
+
+def test_deployments_list_table_json_and_filters(sim: Sim) -> None:
+    uuid = sim.create_replicaset(1, name="svc-alpha")
+    table = invoke(["deployments", "list"], sim.env())
+    assert table.exit_code == 0, table.output
+    assert uuid in table.stdout
+    assert "svc-alpha" in table.stdout
+    assert "ReplicaSet" in table.stdout
+
+    rows = json_lines(invoke(["deployments", "list", "--json"], sim.env()).stdout)
+    assert [(r["uuid"], r["name"], r["deployment_type"]) for r in rows] == [
+        (uuid, "svc-alpha", "ReplicaSet")
+    ]
+    stopped = invoke(["deployments", "list", "--status", "stopped"], sim.env())
+    assert "no deployments" in stopped.stdout
+    assert uuid not in stopped.stdout
+
+
+def test_containers_list_masks_passwords_unless_asked(sim: Sim) -> None:
+    uuid = sim.create_replicaset(2)
+    sim.sim.clock.advance(30)  # boot both containers
+    passwords = sim.passwords(uuid)
+    assert len(passwords) == 2
+    assert all(len(p) >= 8 for p in passwords)
+    containers = sim.sim.containers(uuid)
+
+    table = invoke(["containers", "list", uuid], sim.env())
+    assert table.exit_code == 0, table.output
+    for container in containers:
+        assert container.uuid in table.stdout
+    assert "running" in table.stdout
+    assert MASK in table.stdout
+    assert not any(p in table.output for p in passwords)
+
+    rows = json_lines(invoke(["containers", "list", uuid, "--json"], sim.env()).stdout)
+    assert {r["uuid"] for r in rows} == {c.uuid for c in containers}
+    assert all(r["info"]["root_password"] == MASK for r in rows)  # type: ignore[index]
+    assert all(r["memory_size"] > 2**30 for r in rows)  # type: ignore[operator]  # bytes
+
+    shown = invoke(["containers", "list", uuid, "--show-secrets"], sim.env())
+    assert all(p in shown.stdout for p in passwords)
+    shown_json = json_lines(
+        invoke(["containers", "list", uuid, "--json", "--show-secrets"], sim.env()).stdout
+    )
+    assert sorted(r["info"]["root_password"] for r in shown_json) == sorted(passwords)  # type: ignore[index]
+
+
+def test_containers_list_status_filter(sim: Sim) -> None:
+    uuid = sim.create_replicaset(2)
+    sim.sim.clock.advance(1)  # still booting
+    booting = json_lines(
+        invoke(["containers", "list", uuid, "--status", "running", "--json"], sim.env()).stdout
+    )
+    assert booting == []
+    sim.sim.clock.advance(30)
+    running = json_lines(
+        invoke(["containers", "list", uuid, "--status", "running", "--json"], sim.env()).stdout
+    )
+    assert [r["status"] for r in running] == ["running", "running"]
+
+
+def test_balance_table_and_json(sim: Sim) -> None:
+    table = invoke(["balance"], sim.env())
+    assert table.exit_code == 0, table.output
+    assert "¥500.00" in table.stdout
+    record = json_lines(invoke(["balance", "--json"], sim.env()).stdout)
+    assert len(record) == 1
+    assert record[0]["available_yuan"] == 500.0
+    assert record[0]["assets"] == 500_000  # the API's yuan × 1000, unconverted
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+def assert_one_line_error(result: Result, *, code: int, starts: str) -> str:
+    assert result.exit_code == code, result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(starts), lines[0]
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_bad_token_is_a_one_line_typed_error(sim: Sim) -> None:
+    wrong = "tok-wrong-but-secret-9931"
+    result = invoke(["images"], sim.env(AUTODL_TOKEN=wrong))
+    line = assert_one_line_error(result, code=1, starts="autodl-async: error: AuthenticationError:")
+    assert "AUTODL_TOKEN" in line  # the hint says what to fix
+    assert wrong not in result.output
+    assert TOKEN not in result.output
+
+
+def test_bad_token_flag_is_not_echoed(sim: Sim) -> None:
+    wrong = "tok-from-flag-secret-5521"
+    result = invoke(["deployments", "list", "--token", wrong], sim.env())
+    assert_one_line_error(result, code=1, starts="autodl-async: error: AuthenticationError:")
+    assert wrong not in result.output
+
+
+def test_missing_token_is_a_usage_error() -> None:
+    env = {"AUTODL_TOKEN": "", "AUTODL_BASE_URL": "http://127.0.0.1:9"}
+    result = invoke(["balance"], env)
+    line = assert_one_line_error(result, code=2, starts="autodl-async: error: no AutoDL token")
+    assert "--token" in line
+
+
+def test_insecure_base_url_is_refused_before_sending(sim: Sim) -> None:
+    result = invoke(["images"], sim.env(AUTODL_BASE_URL="http://api.example.com"))
+    assert_one_line_error(result, code=1, starts="autodl-async: error: ConfigurationError:")
+    assert TOKEN not in result.output
+
+
+def test_unverified_account_gets_the_enterprise_hint() -> None:
+    config = SimulatorConfig(token=TOKEN, clock=VirtualClock(), enterprise_verified=False)
+    for running in _start(config):
+        result = invoke(["deployments", "list"], running.env())
+        line = assert_one_line_error(
+            result, code=1, starts="autodl-async: error: PermissionDeniedError:"
+        )
+        assert "无当前资源访问权限" in line
+        assert "enterprise" in line
+
+
+def test_unknown_deployment_is_a_one_line_error(sim: Sim) -> None:
+    result = invoke(["containers", "list", "doesnotexist"], sim.env())
+    assert_one_line_error(result, code=1, starts="autodl-async: error: NotFoundError:")
+
+
+def test_no_command_output_ever_contains_the_token(sim: Sim) -> None:
+    uuid = sim.create_replicaset(1)
+    sim.sim.clock.advance(30)
+    for args in (
+        ["images"],
+        ["stock", "westDC2", "--json"],
+        ["deployments", "list", "--json"],
+        ["containers", "list", uuid, "--json", "--show-secrets"],
+        ["balance", "--json"],
+        ["images", "--help"],
+    ):
+        result = invoke(args, sim.env())
+        assert result.exit_code == 0, (args, result.output)
+        assert TOKEN not in result.output, args
+
+
+# -- serve --------------------------------------------------------------------------------------
+
+
+def test_serve_prints_url_and_token_serves_and_stops_on_ctrl_c() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autodl_async.cli", "serve", "--speed", "50", "--seed", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        banner = [process.stdout.readline() for _ in range(4)]
+        assert banner[0].startswith("AutoDL simulator listening on http://127.0.0.1:"), banner
+        url = banner[1].split("=", 1)[1].strip()
+        token = banner[2].split("=", 1)[1].strip()
+        assert banner[1].startswith("  export AUTODL_BASE_URL=")
+        assert banner[2].startswith("  export AUTODL_TOKEN=")
+        assert "Ctrl-C" in banner[3]
+
+        result = invoke(
+            ["stock", "westDC2", "--json"], {"AUTODL_BASE_URL": url, "AUTODL_TOKEN": token}
+        )
+        assert result.exit_code == 0, result.output
+        assert any(r["gpu_name"] == "RTX 4090" for r in json_lines(result.stdout))
+
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert "simulator stopped" in out
+    assert "Traceback" not in err
+
+
+def test_serve_reports_a_taken_port() -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = invoke(["serve", "--port", str(port)], env={})
+    assert_one_line_error(result, code=1, starts="autodl-async: error: cannot listen on")
+    assert str(port) in result.stderr
