@@ -27,6 +27,7 @@ from ._secret import Secret
 from ._throttle import Throttle
 from ._transport import CallStats, Clock, Sleep, Transport
 from .resources import Account, Blacklist, Containers, Deployments, Events, GpuStocks, Images
+from .resources.bulk import Bulk
 
 __all__ = ["AutoDL"]
 
@@ -76,6 +77,7 @@ class AutoDL:
     blacklist: Blacklist
     gpu_stock: GpuStocks
     account: Account
+    bulk: Bulk
 
     def __init__(
         self,
@@ -126,6 +128,12 @@ class AutoDL:
         self.blacklist = Blacklist(self._transport)
         self.gpu_stock = GpuStocks(self._transport)
         self.account = Account(self._transport)
+        self.bulk = Bulk(
+            self._transport,
+            containers=self.containers,
+            deployments=self.deployments,
+            blacklist=self.blacklist,
+        )
 
     @property
     def base_url(self) -> str:

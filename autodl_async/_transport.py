@@ -140,6 +140,21 @@ class Transport:
         """Whether :meth:`aclose` has run."""
         return self._closed
 
+    @property
+    def max_connections(self) -> int:
+        """Connections the pool may hold (grown by :meth:`resize_pool` before first use)."""
+        return self._max_connections
+
+    @property
+    def sleep(self) -> Sleep:
+        """The (injectable) sleep every wait of this client uses."""
+        return self._sleep
+
+    @property
+    def clock(self) -> Clock:
+        """The (injectable) monotonic clock deadlines are measured on."""
+        return self._clock
+
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
             raise APIConnectionError("the client is closed; create a new one")

@@ -552,7 +552,7 @@ async def test_pool_is_sized_for_the_job(scripted: ScriptedServer) -> None:
     async with AutoDL("t", base_url=scripted.url, max_connections=10) as client:
         job = bulk_of(client).stop_containers(["a"], concurrency=150)
         assert job.max_concurrency == 150
-        assert client._transport._max_connections == 150  # grown before the session exists
+        assert client._transport.max_connections == 150  # grown before the session exists
         await job
         # The session exists now and cannot grow: a wider job fits itself under the pool.
         wider = bulk_of(client).stop_containers(["a"], concurrency=400)

@@ -362,8 +362,7 @@ class Bulk:
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise InvalidParameterError("concurrency", f"must be an int >= 1, got {concurrency!r}")
         self._transport.resize_pool(concurrency)
-        # The transport has no public accessor for its pool size yet (reported to the lead).
-        pool: int = self._transport._max_connections
+        pool = self._transport.max_connections
         if pool < concurrency:
             logger.warning(
                 "bulk: concurrency %d lowered to the open connection pool's size %d; create the "
