@@ -8,7 +8,9 @@ the SDK and the simulator are each checked against the doc, so they cannot share
 
 from ._clock import DEFAULT_EPOCH, VirtualClock, WallClock
 from ._config import DdpPackage, SimulatorConfig, Timings
+from ._fault_specs import FaultSpecError, load_fault_file, parse_fault_spec
 from ._faults import FaultHandle, FaultRule, FaultSet
+from ._persistence import StateFileError
 from ._recorder import RequestRecord
 from ._server import Simulator, run_standalone
 from ._snapshots import (
@@ -31,14 +33,18 @@ __all__ = [
     "FaultHandle",
     "FaultRule",
     "FaultSet",
+    "FaultSpecError",
     "MachineSnapshot",
     "PrivateImage",
     "RequestRecord",
     "Simulator",
     "SimulatorConfig",
+    "StateFileError",
     "Template",
     "Timings",
     "VirtualClock",
     "WallClock",
+    "load_fault_file",
+    "parse_fault_spec",
     "run_standalone",
 ]

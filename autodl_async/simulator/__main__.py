@@ -7,6 +7,9 @@ from collections.abc import Sequence
 
 from ._clock import WallClock
 from ._config import SimulatorConfig
+from ._fault_specs import FaultSpecError, load_fault_file, parse_fault_spec
+from ._faults import FaultRule
+from ._persistence import StateFileError
 from ._server import run_standalone
 
 __all__ = ["main"]
@@ -27,7 +30,25 @@ def build_config(argv: Sequence[str] | None = None) -> SimulatorConfig:
         action="store_true",
         help="behave like an account without enterprise verification",
     )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KIND[:PATH[:OPTS]]",
+        help="inject a fault (repeatable); see docs/simulator.md",
+    )
+    parser.add_argument(
+        "--faults", action="append", default=[], metavar="FILE", help="fault rules (.json/.toml)"
+    )
+    parser.add_argument("--state", metavar="FILE", help="keep the account in FILE")
     args = parser.parse_args(argv)
+    rules: list[FaultRule] = []
+    try:
+        for file in args.faults:
+            rules.extend(load_fault_file(file))
+        rules.extend(parse_fault_spec(spec) for spec in args.fault)
+    except FaultSpecError as exc:
+        parser.error(str(exc))
     return SimulatorConfig(
         host=args.host,
         port=args.port,
@@ -35,6 +56,8 @@ def build_config(argv: Sequence[str] | None = None) -> SimulatorConfig:
         seed=args.seed,
         clock=WallClock(speed=args.speed),
         enterprise_verified=not args.not_verified,
+        faults=tuple(rules),
+        state_file=args.state,
     )
 
 
@@ -45,7 +68,11 @@ def _announce(url: str, token: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    run_standalone(build_config(argv), on_ready=_announce)
+    config = build_config(argv)
+    try:
+        run_standalone(config, on_ready=_announce)
+    except StateFileError as exc:
+        raise SystemExit(f"error: {exc}") from None
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from . import _endpoints as ep
 from ._engine import Engine
-from ._errors import NO_PERMISSION, UNAUTHORIZED, ApiError, ParamError
+from ._errors import NO_PERMISSION, NOT_REAL_NAME, UNAUTHORIZED, ApiError, ParamError
 from ._fault_responses import render_fault, replaces_answer, wait_before
 from ._faults import FaultSet
 from ._params import Body
@@ -39,20 +39,27 @@ class Route:
     endpoint: Endpoint
     gated: bool  # needs an enterprise-verified account
     source: Literal["json", "query", "none"] = "json"
+    real_name: bool = False  # needs a real-name-verified account (creating costs money)
+    writes: bool = False  # may change the account: always saved to the state file
 
 
 _DEV: Final = "/api/v1/dev"
+_AUTH_STATUS: Final = {"http401": 401, "http403": 403, "business": 200}
 ROUTES: Final = (
     Route("POST", f"{_DEV}/image/private/list", ep.image_list, gated=False),
-    Route("POST", f"{_DEV}/deployment", ep.deployment_create, gated=True),
+    Route(
+        "POST", f"{_DEV}/deployment", ep.deployment_create, gated=True, real_name=True, writes=True
+    ),
     Route("POST", f"{_DEV}/deployment/list", ep.deployment_list, gated=True),
     Route("POST", f"{_DEV}/deployment/container/event/list", ep.event_list, gated=True),
     Route("POST", f"{_DEV}/deployment/container/list", ep.container_list, gated=True),
-    Route("PUT", f"{_DEV}/deployment/container/stop", ep.container_stop, gated=True),
-    Route("PUT", f"{_DEV}/deployment/replica_num", ep.deployment_replica_num, gated=True),
-    Route("PUT", f"{_DEV}/deployment/operate", ep.deployment_operate, gated=True),
-    Route("DELETE", f"{_DEV}/deployment", ep.deployment_delete, gated=True),
-    Route("POST", f"{_DEV}/deployment/blacklist", ep.blacklist_set, gated=True),
+    Route("PUT", f"{_DEV}/deployment/container/stop", ep.container_stop, gated=True, writes=True),
+    Route(
+        "PUT", f"{_DEV}/deployment/replica_num", ep.deployment_replica_num, gated=True, writes=True
+    ),
+    Route("PUT", f"{_DEV}/deployment/operate", ep.deployment_operate, gated=True, writes=True),
+    Route("DELETE", f"{_DEV}/deployment", ep.deployment_delete, gated=True, writes=True),
+    Route("POST", f"{_DEV}/deployment/blacklist", ep.blacklist_set, gated=True, writes=True),
     Route("GET", f"{_DEV}/deployment/blacklist", ep.blacklist_list, gated=True, source="none"),
     Route("POST", f"{_DEV}/machine/region/gpu_stock", ep.gpu_stock_list, gated=False),
     Route("POST", f"{_DEV}/wallet/balance", ep.wallet_balance, gated=False, source="none"),
@@ -89,28 +96,39 @@ def _handler(engine: Engine, route: Route) -> Handler:
         raw = await request.read()
         request_id = engine.world.ids.request_id()
         if not _authorized(request, engine.config.token):
-            status = 401 if engine.config.auth_failure == "http401" else 200
+            status = _AUTH_STATUS[engine.config.auth_failure]
             return EnvelopeResponse(status, *UNAUTHORIZED, None, request_id)
         # No await from here on: catching up and acting must be one atomic step.
         engine.catch_up()
-        if route.gated and not engine.config.enterprise_verified:
-            return EnvelopeResponse(200, *NO_PERMISSION, None, request_id)
         try:
-            if route.source == "json":
-                body = Body.from_json(raw)
-            elif route.source == "query":
-                body = Body.from_query(request.query)
-            else:
-                body = Body({})
-            data = route.endpoint(engine, body)
-        except ParamError as exc:
-            logger.debug("%s %s rejected: %s", request.method, request.path, exc.detail)
-            return EnvelopeResponse(200, exc.code, exc.msg, None, request_id)
-        except ApiError as exc:
-            return EnvelopeResponse(200, exc.code, exc.msg, None, request_id)
-        return EnvelopeResponse(200, "Success", "", data, request_id)
+            return _answer_route(engine, route, request, raw, request_id)
+        finally:
+            engine.persist(force=route.writes)
 
     return handle
+
+
+def _answer_route(
+    engine: Engine, route: Route, request: web.Request, raw: bytes, request_id: str
+) -> EnvelopeResponse:
+    if route.gated and not engine.config.enterprise_verified:
+        return EnvelopeResponse(200, *NO_PERMISSION, None, request_id)
+    if route.real_name and not engine.config.real_name_verified:
+        return EnvelopeResponse(200, *NOT_REAL_NAME, None, request_id)
+    try:
+        if route.source == "json":
+            body = Body.from_json(raw)
+        elif route.source == "query":
+            body = Body.from_query(request.query)
+        else:
+            body = Body({})
+        data = route.endpoint(engine, body)
+    except ParamError as exc:
+        logger.debug("%s %s rejected: %s", request.method, request.path, exc.detail)
+        return EnvelopeResponse(200, exc.code, exc.msg, None, request_id)
+    except ApiError as exc:
+        return EnvelopeResponse(200, exc.code, exc.msg, None, request_id)
+    return EnvelopeResponse(200, "Success", "", data, request_id)
 
 
 def _logged_body(request: web.Request, raw: bytes) -> dict[str, Any] | None:

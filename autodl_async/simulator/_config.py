@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Literal
 
 from ._clock import VirtualClock, WallClock
+from ._faults import FaultRule
 
 __all__ = ["DdpPackage", "SimulatorConfig", "Timings"]
 
 EventOrder = Literal["newest_first", "oldest_first"]
-AuthFailure = Literal["http401", "business"]
+AuthFailure = Literal["http401", "http403", "business"]
 BlacklistEmpty = Literal["list", "null"]
 ScaleDownOrder = Literal["newest_first", "oldest_first"]
+Unschedulable = Literal["wait", "reject"]
+DdpDcList = Literal["string", "list"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,6 +74,8 @@ class SimulatorConfig:
     seed: int = 0
     clock: VirtualClock | WallClock = field(default_factory=WallClock)
     event_order: EventOrder = "newest_first"
+    # Whether event pages carry `result_total` (field notes §1: it may be absent).
+    events_result_total: bool = True
     enterprise_verified: bool = True
     auth_failure: AuthFailure = "http401"
     blacklist_empty: BlacklistEmpty = "list"
@@ -83,6 +89,13 @@ class SimulatorConfig:
     uid: int = 100002
     max_page_size: int = 1000
     max_replicas: int = 1000
+    # Knobs for the field notes' open questions and account states (docs/simulator.md).
+    real_name_verified: bool = True
+    unschedulable: Unschedulable = "wait"
+    honour_no_cache: bool = True
+    ddp_dc_list: DdpDcList = "string"
+    faults: tuple[FaultRule, ...] = ()  # installed at start and again by every reset
+    state_file: str | os.PathLike[str] | None = None  # keeps the world across restarts
 
     def __post_init__(self) -> None:
         if not self.token:
@@ -95,3 +108,7 @@ class SimulatorConfig:
             raise ValueError("background_load must be within [0, 1]")
         if self.max_page_size < 1 or self.max_replicas < 1:
             raise ValueError("max_page_size and max_replicas must be positive")
+        if not isinstance(self.faults, tuple) or not all(
+            isinstance(rule, FaultRule) for rule in self.faults
+        ):
+            raise TypeError("faults must be a tuple of FaultRule")

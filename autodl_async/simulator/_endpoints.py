@@ -14,6 +14,7 @@ from ._clock import CST
 from ._create import parse_create
 from ._engine import Engine
 from ._errors import ParamError, not_found
+from ._event_feed import before_event_page, shape_event_page
 from ._params import Body, read_paging
 from ._queries import (
     ContainerFilter,
@@ -96,10 +97,11 @@ def deployment_list(engine: Engine, body: Body) -> Any:
 def event_list(engine: Engine, body: Body) -> Any:
     paging = read_paging(body, engine.config.max_page_size)
     dep = _deployment(engine, body)
+    before_event_page(engine, dep)  # events "arriving while a client pages" (_event_feed)
     items = event_items(
         dep, body.get_str("deployment_container_uuid", ""), engine.config.event_order
     )
-    return wire.page(items, paging, wire.event)
+    return shape_event_page(engine, wire.page(items, paging, wire.event))
 
 
 def _date(body: Body, key: str, *, end_of_day: bool) -> float | None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Final, Literal
+from types import TracebackType
+from typing import Final, Literal, Self
 
 __all__ = ["FaultHandle", "FaultKind", "FaultRule", "FaultSet", "FaultWhen"]
 
@@ -78,7 +80,10 @@ class FaultRule:
 
 
 class FaultHandle:
-    """What `FaultSet.add` returns: live counters and a way to remove just this rule."""
+    """What `FaultSet.add` returns: live counters and a way to remove just this rule.
+
+    Also a context manager, so a fault can be scoped to a block: `with sim.faults.add(...):`.
+    """
 
     __slots__ = ("_owner", "applied", "matched", "rule")
 
@@ -95,17 +100,37 @@ class FaultHandle:
     def remove(self) -> None:
         self._owner.remove(self)
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.remove()
+
     def __repr__(self) -> str:
         return f"FaultHandle({self.rule!r}, matched={self.matched}, applied={self.applied})"
 
 
 class FaultSet:
-    def __init__(self, seed: int) -> None:
+    """The simulator's fault rules; `initial` rules (from the config) come back on `reset`."""
+
+    def __init__(self, seed: int, initial: Iterable[FaultRule] = ()) -> None:
         self._seed = seed
+        self._initial = tuple(initial)
         self._handles: list[FaultHandle] = []
         self._rng = random.Random(f"autodl-sim:{seed}:faults")
+        self.reset()
 
-    def add(self, rule: FaultRule) -> FaultHandle:
+    def add(self, rule: FaultRule | str) -> FaultHandle:
+        """Add a rule, or a spec string such as `"rate_limit:*/deployment/list:times=2"`."""
+        if isinstance(rule, str):
+            from ._fault_specs import parse_fault_spec  # the parser builds on this module
+
+            rule = parse_fault_spec(rule)
         handle = FaultHandle(rule, self)
         self._handles.append(handle)
         return handle
@@ -118,6 +143,12 @@ class FaultSet:
         """Drop every rule and restart the probability stream, as on a fresh simulator."""
         self._handles.clear()
         self._rng = random.Random(f"autodl-sim:{self._seed}:faults")
+
+    def reset(self) -> None:
+        """Back to the rules the simulator started with (`SimulatorConfig.faults`)."""
+        self.clear()
+        for rule in self._initial:
+            self.add(rule)
 
     @property
     def handles(self) -> tuple[FaultHandle, ...]:

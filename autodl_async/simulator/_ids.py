@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import string
-from typing import Final
+from typing import Any, Final
 
 __all__ = ["IdSource"]
 
@@ -37,3 +37,16 @@ class IdSource:
 
     def port(self) -> int:
         return self._secrets.randint(10000, 59999)
+
+    def getstate(self) -> dict[str, Any]:
+        """Where each stream stands, so a restored world continues the same sequences."""
+        return {
+            "entity": self._entity.getstate(),
+            "requests": self._requests.getstate(),
+            "secrets": self._secrets.getstate(),
+        }
+
+    def setstate(self, state: dict[str, Any]) -> None:
+        self._entity.setstate(state["entity"])
+        self._requests.setstate(state["requests"])
+        self._secrets.setstate(state["secrets"])

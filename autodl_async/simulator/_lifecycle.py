@@ -4,11 +4,16 @@ Every status change is recorded at the simulated time it was scheduled for, so e
 exact timestamps however late the world is advanced. Capacity freed by a shutdown (or a
 blacklist expiry) re-runs reconciliation for every running deployment, oldest first, which is
 how unplaced replicas get their container once a host frees up.
+
+A Job counts a container as done when it finishes *or* fails: failed runs are not retried
+(field notes §8 leave Job retries open; no retries also keeps a crashing Job finite).
 """
 
 from __future__ import annotations
 
-from ._commands import run_seconds, sleep_seconds
+from typing import Final
+
+from ._commands import exit_code, run_seconds, sleep_seconds
 from ._scheduler import Requirements, choose_machine, for_template, matches
 from ._state import ALIVE, Container, ContainerStatus, Deployment, Event, ExitReason
 from ._world import World
@@ -16,6 +21,8 @@ from ._world import World
 __all__ = ["Lifecycle"]
 
 BootPlan = tuple[tuple[float, ContainerStatus], ...]
+# The boot status a container is in -> the index of its next step in a BootPlan.
+_NEXT_STEP: Final[dict[str, int]] = {"creating": 0, "created": 1, "starting": 2, "oss_merged": 3}
 
 
 class Lifecycle:
@@ -64,9 +71,11 @@ class Lifecycle:
                 return
         else:
             exiting = sum(
-                c.status == "shutting_down" and c.exit_reason == "exited" for c in dep.containers
+                c.status == "shutting_down" and c.exit_reason in {"exited", "failed"}
+                for c in dep.containers
             )
-            remaining = dep.replica_num - dep.finished_num - exiting - len(alive)
+            done = dep.finished_num + dep.failed_num
+            remaining = dep.replica_num - done - exiting - len(alive)
             need = min(remaining, dep.parallelism_num - len(alive))
         for _ in range(need):
             if not self.spawn(dep):
@@ -111,6 +120,7 @@ class Lifecycle:
             lineage_root=root,
             reused_from=None if cached is None else cached.uuid,
             run_seconds=run_seconds(template.cmd),
+            exit_code=exit_code(template.cmd),
             cmd_before_shutdown=template.cmd_before_shutdown,
             password=w.ids.password(),
             ssh_port=w.ids.port(),
@@ -155,16 +165,28 @@ class Lifecycle:
                 return
             container.started_at = self._w.now
             container.timer = None
-            if container.run_seconds is not None:
-                container.timer = self._w.timeline.schedule(
-                    self._w.now + container.run_seconds, lambda: self._exit(container)
-                )
+            self._schedule_exit(container)
 
         container.timer = self._w.timeline.schedule(container.created_at + offset, fire)
 
+    def _schedule_exit(self, container: Container) -> None:
+        if container.run_seconds is not None and container.started_at is not None:
+            container.timer = self._w.timeline.schedule(
+                container.started_at + container.run_seconds, lambda: self._exit(container)
+            )
+
     def _exit(self, container: Container) -> None:
-        self.begin_shutdown(container, "exited", "", no_cache=False)
+        reason: ExitReason = "failed" if container.exit_code else "exited"
+        self.begin_shutdown(container, reason, "", no_cache=False)
         self.reconcile(self._w.owner(container))
+
+    def crash(self, container: Container) -> bool:
+        """The container's process dies now: it fails (counts in `failed_num`) and is replaced
+        as its deployment type says. False if it was not alive."""
+        if not self.begin_shutdown(container, "failed", "", no_cache=False):
+            return False
+        self.reconcile(self._w.owner(container))
+        return True
 
     def begin_shutdown(
         self, container: Container, reason: ExitReason, hook_cmd: str, *, no_cache: bool
@@ -186,8 +208,12 @@ class Lifecycle:
         if reason == "stopped":
             hook = sleep_seconds(hook_cmd) or 0.0
             delay += min(hook, w.config.timings.cmd_before_shutdown_cap)
-        container.timer = w.timeline.schedule(w.now + delay, lambda: self._finish(container))
+        container.shutdown_due = w.now + delay
+        self._schedule_finish(container, container.shutdown_due)
         return True
+
+    def _schedule_finish(self, container: Container, at: float) -> None:
+        container.timer = self._w.timeline.schedule(at, lambda: self._finish(container))
 
     def _finish(self, container: Container) -> None:
         w = self._w
@@ -198,12 +224,34 @@ class Lifecycle:
         w.used[machine_id] -= container.gpu_num
         if container.exit_reason == "exited":
             w.owner(container).finished_num += 1
-        if not container.no_cache:
+        elif container.exit_reason == "failed":
+            w.owner(container).failed_num += 1
+        # Live, no_cache did not reliably keep a lineage out of the pool (field notes §0.8).
+        if not container.no_cache or not w.config.honour_no_cache:
             w.pool.append(container)
         self.reconcile_all()
 
+    def resume(self) -> None:
+        """Re-arm every pending transition of a world restored from a state file.
+
+        Timers are not saved (they are closures); each is derived again from the container's
+        status and times, in container order, so the restored world moves on as it would have.
+        """
+        w = self._w
+        for container in sorted(w.containers.values(), key=lambda c: c.id):
+            if container.status in _NEXT_STEP:
+                plan = self._cold if container.reused_from is None else self._warm
+                self._boot(container, plan, _NEXT_STEP[container.status])
+            elif container.status == "running":
+                self._schedule_exit(container)
+            elif container.status == "shutting_down" and container.shutdown_due is not None:
+                self._schedule_finish(container, container.shutdown_due)
+        for entry in w.active_blacklist():
+            w.timeline.schedule(entry.expires_at, self.reconcile_all)
+
     def _record(self, container: Container, status: ContainerStatus) -> None:
         w = self._w
+        w.revision += 1
         container.status = status
         container.updated_at = w.now
         w.owner(container).events.append(Event(container.uuid, status, w.now))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._errors import NO_STOCK, ApiError
 from ._lifecycle import Lifecycle
+from ._scheduler import for_template, matches
 from ._state import (
     ALIVE,
     BlacklistEntry,
@@ -40,7 +42,14 @@ class Operations:
         self._life = lifecycle
 
     def create(self, spec: DeploymentSpec) -> Deployment:
+        """With `unschedulable="reject"`, a template no host of the fleet could ever run is
+        refused at create time (as the private-cloud queue tool saw); with "wait" (default)
+        the deployment is created and its containers wait, as on public cloud."""
         w = self._w
+        if w.config.unschedulable == "reject":
+            req = for_template(spec.template)
+            if not any(matches(machine, req) for machine in w.fleet):
+                raise ApiError(*NO_STOCK)
         dep = Deployment(
             id=w.next_deployment_id(),
             uuid=w.unique_id("", 10, w.deployments),
@@ -70,7 +79,7 @@ class Operations:
         w = self._w
         dep = w.owner(container)
         if container.status not in ALIVE:
-            if no_cache and container in w.pool:
+            if no_cache and w.config.honour_no_cache and container in w.pool:
                 w.pool.remove(container)
             return
         if decrease and dep.deployment_type == "ReplicaSet" and dep.replica_num > 0:

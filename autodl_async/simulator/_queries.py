@@ -148,7 +148,8 @@ def wallet(world: World) -> dict[str, Any]:
 def ddp_overview(world: World, dep: Deployment | None) -> list[dict[str, Any]]:
     """Duration packages (seconds), drawn down by GPU-seconds run by any container of the
     account on the package's GPU type in its regions; limited to the deployment's GPU models
-    when one is given. `dc_list` is a comma-separated string, as in the inferred sample."""
+    when one is given. `dc_list` is a comma-separated string, as in the inferred sample, unless
+    the `ddp_dc_list="list"` knob asks for a JSON list (field notes §8 leave it open)."""
     containers: Sequence[Container] = list(world.containers.values())
     rows: list[dict[str, Any]] = []
     for pkg in world.config.ddp_packages:
@@ -164,7 +165,11 @@ def ddp_overview(world: World, dep: Deployment | None) -> list[dict[str, Any]]:
                 "gpu_type": pkg.gpu_type,
                 "total": pkg.total,
                 "balance": max(pkg.balance - int(used), 0),
-                "dc_list": ",".join(pkg.dc_list),
+                "dc_list": (
+                    ",".join(pkg.dc_list)
+                    if world.config.ddp_dc_list == "string"
+                    else list(pkg.dc_list)
+                ),
             }
         )
     return rows

@@ -2,11 +2,13 @@
 
 Entries are added when a request arrives and completed when its answer is decided, so the log
 is in arrival order even when slow requests overlap. Headers are never stored: the token
-must not end up anywhere a test report could print it.
+must not end up anywhere a test report could print it. Every read hands out fresh copies of
+the bodies, so a test that mutates what it got cannot rewrite the log.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -50,7 +52,8 @@ class RequestLog:
 
     def records(self) -> tuple[RequestRecord, ...]:
         return tuple(
-            RequestRecord(e.method, e.path, e.body, e.outcome, e.fault) for e in self._entries
+            RequestRecord(e.method, e.path, copy.deepcopy(e.body), e.outcome, e.fault)
+            for e in self._entries
         )
 
     def clear(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import Callable
 from types import TracebackType
 from typing import Self
@@ -14,7 +15,9 @@ from ._app import build_app
 from ._clock import VirtualClock, WallClock
 from ._config import SimulatorConfig
 from ._engine import Engine
+from ._event_feed import EventFeed
 from ._faults import FaultSet
+from ._persistence import StateStore
 from ._recorder import RequestLog, RequestRecord
 from ._snapshots import (
     BlacklistSnapshot,
@@ -28,6 +31,7 @@ from ._snapshots import (
     snapshot_event,
     snapshot_machines,
 )
+from ._state import Deployment
 from ._world import PrivateImage
 
 __all__ = ["Simulator", "run_standalone"]
@@ -43,7 +47,8 @@ class Simulator:
     def __init__(self, config: SimulatorConfig | None = None) -> None:
         self._config = config if config is not None else SimulatorConfig()
         self._engine = Engine(self._config)
-        self._faults = FaultSet(self._config.seed)
+        self._faults = FaultSet(self._config.seed, self._config.faults)
+        self._event_feed = EventFeed(self._engine)
         self._log = RequestLog()
         self._runner: web.AppRunner | None = None
         self._url: str | None = None
@@ -75,6 +80,8 @@ class Simulator:
         runner, self._runner, self._url = self._runner, None, None
         if runner is not None:
             await runner.cleanup()
+            self._engine.catch_up()
+            self._engine.persist(force=True)
 
     async def serve_forever(self) -> None:
         """Serve until cancelled, then stop; starts the server if needed."""
@@ -126,6 +133,11 @@ class Simulator:
     def requests(self) -> tuple[RequestRecord, ...]:
         return self._log.records()
 
+    @property
+    def event_feed(self) -> EventFeed:
+        """Extra events on demand: bursts, arrivals while a client pages (`_event_feed`)."""
+        return self._event_feed
+
     # -- snapshots (each first brings the world up to the clock) ----------------------------
 
     def deployments(self, *, include_deleted: bool = False) -> tuple[DeploymentSnapshot, ...]:
@@ -144,13 +156,13 @@ class Simulator:
         if deployment_uuid is None:
             items = list(world.containers.values())
         else:
-            items = world.deployments[deployment_uuid].containers
+            items = self._deployment(deployment_uuid).containers
         return tuple(snapshot_container(c) for c in items)
 
     def events(self, deployment_uuid: str) -> tuple[EventSnapshot, ...]:
         """Chronological (append) order, whatever `event_order` the API uses."""
         self._engine.catch_up()
-        dep = self._engine.world.deployments[deployment_uuid]
+        dep = self._deployment(deployment_uuid)
         return tuple(snapshot_event(e) for e in dep.events)
 
     def machines(self) -> tuple[MachineSnapshot, ...]:
@@ -165,11 +177,40 @@ class Simulator:
     def images(self) -> tuple[PrivateImage, ...]:
         return self._engine.world.images
 
+    def reuse_pool(self) -> tuple[ContainerSnapshot, ...]:
+        """Shut-down containers a `reuse_container` deployment may take over, oldest first."""
+        self._engine.catch_up()
+        return tuple(snapshot_container(c) for c in self._engine.world.pool)
+
+    def crash_container(self, container_uuid: str) -> bool:
+        """Make a container's process die now, as a crash would: it fails (`failed_num`) and
+        is replaced as its deployment type says. False if it was not alive."""
+        self._engine.catch_up()
+        container = self._engine.world.containers.get(container_uuid)
+        if container is None:
+            raise KeyError(f"no container {container_uuid!r} in this simulator")
+        crashed = self._engine.lifecycle.crash(container)
+        self._engine.persist(force=True)
+        return crashed
+
+    def save_state(self, path: str | os.PathLike[str]) -> None:
+        """Write the account to `path` (the `state_file` format); restore it by starting a
+        simulator with `SimulatorConfig(state_file=path, seed=<same seed>)`."""
+        self._engine.catch_up()
+        StateStore(path).save(self._engine.world)
+
+    def _deployment(self, uuid: str) -> Deployment:
+        dep = self._engine.world.deployments.get(uuid)
+        if dep is None:
+            raise KeyError(f"no deployment {uuid!r} in this simulator")
+        return dep
+
     def reset(self) -> None:
         """A fresh account at the clock's current time: no deployments, blacklist, reuse pool,
         fault rules or request log; ids restart from the seed. Fleet, clock and port stay."""
         self._engine.reset()
-        self._faults.clear()
+        self._faults.reset()
+        self._event_feed.stop_arrivals()
         self._log.clear()
 
 

@@ -46,6 +46,7 @@ class DeploymentSnapshot:
     parallelism_num: int
     reuse_container: bool
     reuse_container_scope: str
+    service_port_protocol: str
     starting_num: int
     running_num: int
     finished_num: int
@@ -76,6 +77,9 @@ class ContainerSnapshot:
     started_at: float | None
     stopped_at: float | None
     exit_reason: ExitReason | None
+    exit_code: int  # what its cmd exits with (from `exit N` in it; 0 without)
+    no_cache: bool  # stopped with no_cache=true
+    image_uuid: str
     reused_from: str | None  # uuid of the pooled container this one took over
 
 
@@ -99,6 +103,8 @@ class MachineSnapshot:
     price_per_gpu: int
     chip_corp: str
     cpu_arch: str
+    background_busy: int  # GPUs rented by other (simulated) tenants
+    blacklisted: bool  # by this account, unexpired
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +128,7 @@ def snapshot_deployment(dep: Deployment) -> DeploymentSnapshot:
         parallelism_num=dep.parallelism_num,
         reuse_container=dep.reuse_container,
         reuse_container_scope=dep.reuse_container_scope,
+        service_port_protocol=dep.service_port_protocol,
         starting_num=sum(c.status in BOOTING for c in dep.containers),
         running_num=sum(c.status == "running" for c in dep.containers),
         finished_num=dep.finished_num,
@@ -153,6 +160,9 @@ def snapshot_container(c: Container) -> ContainerSnapshot:
         started_at=c.started_at,
         stopped_at=c.stopped_at,
         exit_reason=c.exit_reason,
+        exit_code=c.exit_code,
+        no_cache=c.no_cache,
+        image_uuid=c.image_uuid,
         reused_from=c.reused_from,
     )
 
@@ -175,6 +185,8 @@ def snapshot_machines(world: World) -> tuple[MachineSnapshot, ...]:
             price_per_gpu=m.price_per_gpu,
             chip_corp=m.chip_corp,
             cpu_arch=m.cpu_arch,
+            background_busy=m.background_busy,
+            blacklisted=world.is_blacklisted(m),
         )
         for m in world.fleet
     )

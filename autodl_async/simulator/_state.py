@@ -29,8 +29,9 @@ ContainerStatus = Literal[
 DeploymentType = Literal["ReplicaSet", "Job", "Container"]
 ReuseScope = Literal["all", "deployment"]
 PortProtocol = Literal["http", "tcp"]
-# "exited": the cmd ended by itself (counts as finished); "stopped": someone stopped it.
-ExitReason = Literal["exited", "stopped"]
+# "exited": the cmd ended by itself with code 0 (counts as finished); "failed": it ended with
+# another code (counts in failed_num); "stopped": someone or something stopped it.
+ExitReason = Literal["exited", "failed", "stopped"]
 
 BOOTING: Final[frozenset[str]] = frozenset({"creating", "created", "starting", "oss_merged"})
 ALIVE: Final[frozenset[str]] = BOOTING | {"running"}
@@ -81,6 +82,7 @@ class Container:
     lineage_root: str  # the fresh container this one descends from through reuse
     reused_from: str | None
     run_seconds: float | None  # None: cmd never exits by itself
+    exit_code: int  # what the cmd exits with when its run ends (non-zero: failed)
     cmd_before_shutdown: str
     password: str
     ssh_port: int
@@ -92,6 +94,7 @@ class Container:
     stopped_at: float | None = None
     exit_reason: ExitReason | None = None
     no_cache: bool = False
+    shutdown_due: float | None = None  # when shutting_down becomes shutdown
     timer: Timer | None = None
 
 

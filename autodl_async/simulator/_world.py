@@ -42,6 +42,8 @@ class World:
         self.images = _seed_images(config.seed, config.private_images)
         self.image_names: dict[str, str] = dict(BASE_IMAGES)
         self.image_names.update({img.image_uuid: img.image_name for img in self.images})
+        # Bumped by every container status change: lets the state file skip unchanged saves.
+        self.revision = 0
         self.clear()
 
     def clear(self) -> None:
@@ -63,6 +65,14 @@ class World:
     def next_container_id(self) -> int:
         self._next_container_id += 1
         return self._next_container_id - 1
+
+    def peek_ids(self) -> tuple[int, int]:
+        """The next deployment and container ids, for the state file."""
+        return self._next_deployment_id, self._next_container_id
+
+    def set_next_ids(self, deployment_id: int, container_id: int) -> None:
+        self._next_deployment_id = deployment_id
+        self._next_container_id = container_id
 
     def idle(self, machine: Machine) -> int:
         return machine.gpu_total - machine.background_busy - self.used.get(machine.machine_id, 0)

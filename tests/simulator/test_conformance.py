@@ -1,8 +1,10 @@
 """Wire conformance: every field of the doc's and the research samples exists in the
-simulator's answer with the same JSON type (a null in a sample accepts anything).
+simulator's answer with the same JSON type (a null in a sample accepts anything; an integer
+in a sample needs an integer, a fraction accepts any number).
 
-Samples come from `doc_samples/` (the doc, made valid JSON) and from
-`tests/fixtures/research_samples/` (live or inferred shapes from the field notes).
+Samples come from `tests/fixtures/doc_samples/` (the doc, made valid JSON) and from
+`tests/fixtures/research_samples/` (live or inferred shapes from the field notes), the same
+files the SDK's decoders are tested on.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import pytest
 
 from autodl_async.simulator import Simulator, SimulatorConfig, VirtualClock
+from autodl_async.simulator._app import ROUTES
 
 from ._support import (
     BLACKLIST,
@@ -36,9 +39,9 @@ from ._support import (
 
 pytestmark = pytest.mark.anyio
 
-HERE = Path(__file__).parent
-DOC = HERE / "doc_samples"
-RESEARCH = HERE.parent / "fixtures" / "research_samples"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+DOC = FIXTURES / "doc_samples"
+RESEARCH = FIXTURES / "research_samples"
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00")
 TIME_KEYS = {"created_at", "updated_at", "started_at", "stopped_at", "expired_time"}
 
@@ -46,7 +49,9 @@ TIME_KEYS = {"created_at", "updated_at", "started_at", "stopped_at", "expired_ti
 def _json_type(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, int | float):
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
         return "number"
     if isinstance(value, str):
         return "string"
@@ -58,6 +63,8 @@ def _json_type(value: Any) -> str:
 def mismatches(sample: Any, actual: Any, ignore: frozenset[str], path: str = "$") -> list[str]:
     """Where `actual` lacks a field of `sample` or has another JSON type there."""
     if path in ignore or sample is None:
+        return []
+    if _json_type(sample) == "number" and _json_type(actual) == "integer":
         return []
     if _json_type(sample) != _json_type(actual):
         return [f"{path}: sample {_json_type(sample)}, simulator {_json_type(actual)}"]
@@ -84,6 +91,9 @@ def mismatches(sample: Any, actual: Any, ignore: frozenset[str], path: str = "$"
     return []
 
 
+CALLED: set[tuple[str, str]] = set()
+
+
 async def collect(clock: VirtualClock, sim: Simulator, api: Api) -> dict[str, dict[str, Any]]:
     """Drive one deployment through its life and capture an answer from every endpoint."""
     out: dict[str, dict[str, Any]] = {}
@@ -92,6 +102,7 @@ async def collect(clock: VirtualClock, sim: Simulator, api: Api) -> dict[str, di
         reply = await api.call(method, path, body, **kw)
         assert reply.code == "Success", (key, reply.json)
         out[key] = reply.json
+        CALLED.add((method, path))
         return reply.data
 
     await grab("images", "POST", IMAGES, {"page_index": 1, "page_size": 10})
@@ -125,23 +136,23 @@ def _load(path: Path) -> Any:
 # (sample file, captured answer, what to compare, field-notes divergences to skip)
 CASES: list[tuple[Path, str, str, frozenset[str]]] = [
     (
-        DOC / "image_list.json",
+        DOC / "image_list_response.json",
         "images",
         "$",
         # field notes §0.4: items are {id, image_name, image_uuid}; the doc sample is stale
         frozenset(f"$.data.list[].{k}" for k in ("name", "status", "created_at", "updated_at")),
     ),
-    (DOC / "create_deployment.json", "create", "$", frozenset()),
-    (DOC / "deployment_list.json", "deployments", "$", frozenset()),
-    (DOC / "event_list.json", "events", "$", frozenset()),
-    (DOC / "container_list.json", "containers", "$", frozenset()),
-    (DOC / "container_stop.json", "stop", "$", frozenset()),
-    (DOC / "replica_num.json", "replica_num", "$", frozenset()),
-    (DOC / "operate.json", "operate", "$", frozenset()),
-    (DOC / "delete.json", "delete", "$", frozenset()),
-    (DOC / "blacklist_set.json", "blacklist_set", "$", frozenset()),
-    (DOC / "blacklist_list_item.json", "blacklist_list", "$.data[0]", frozenset()),
-    (DOC / "gpu_stock.json", "stock", "$", frozenset()),
+    (DOC / "create_deployment_response.json", "create", "$", frozenset()),
+    (DOC / "deployment_list_response.json", "deployments", "$", frozenset()),
+    (DOC / "event_list_response.json", "events", "$", frozenset()),
+    (DOC / "container_list_response.json", "containers", "$", frozenset()),
+    (DOC / "container_stop_response.json", "stop", "$", frozenset()),
+    (DOC / "replica_num_doc_response.json", "replica_num", "$", frozenset()),
+    (DOC / "operate_response.json", "operate", "$", frozenset()),
+    (DOC / "delete_response.json", "delete", "$", frozenset()),
+    (DOC / "blacklist_set_response.json", "blacklist_set", "$", frozenset()),
+    (DOC / "blacklist_get_response_bare_object.json", "blacklist_list", "$.data[0]", frozenset()),
+    (DOC / "gpu_stock_response.json", "stock", "$", frozenset()),
     (RESEARCH / "create_deployment_response_live.json", "create", "$", frozenset()),
     (RESEARCH / "replica_num_response_live.json", "replica_num", "$", frozenset()),
     (RESEARCH / "container_stop_response_live.json", "stop", "$", frozenset()),
@@ -238,6 +249,57 @@ async def test_error_samples_match_exactly(sample: str) -> None:
     assert reply.data is None
 
 
+async def test_collect_calls_every_route(clock: VirtualClock, sim: Simulator, api: Api) -> None:
+    """So no endpoint can escape the sample comparisons above."""
+    CALLED.clear()
+    await collect(clock, sim, api)
+    assert {(r.method, r.path) for r in ROUTES} <= CALLED
+
+
+@pytest.mark.parametrize(
+    ("sample", "fields"),
+    [
+        ("error_not_realname_live.json", {"real_name_verified": False}),
+        ("error_no_stock_pro_create_live.json", {"unschedulable": "reject"}),
+    ],
+)
+async def test_account_state_errors_match_the_live_samples(
+    sample: str, fields: dict[str, Any]
+) -> None:
+    expected = _load(RESEARCH / sample)
+    async with running(SimulatorConfig(clock=VirtualClock(), **fields)) as (_, api):
+        reply = await api.call("POST", DEPLOYMENT, deployment_body(gpu_name_set=["H20"]))
+    assert reply.status == 200
+    assert {"code": reply.json["code"], "msg": reply.json["msg"]} == expected
+    assert reply.data is None
+    assert re.fullmatch(r"[0-9a-f]{32}", reply.json["request_id"])
+
+
+async def test_not_found_has_the_live_code(api: Api) -> None:
+    """The code is the live one; the text says 记录 (record) where the Pro API, talking about
+    instances, says 实例 — the ESD wording is unknown (docs/simulator.md)."""
+    expected = _load(RESEARCH / "error_record_not_found_live.json")
+    reply = await api.call("PUT", OPERATE, {"deployment_uuid": "0123456789", "operate": "stop"})
+    assert reply.json["code"] == expected["code"]
+    assert reply.json["msg"].startswith("未查询到相关")
+    assert (reply.status, reply.data) == (200, None)
+
+
+@pytest.mark.parametrize(
+    "variant", sorted(_load(RESEARCH / "event_list_request_variants_seen.json"))
+)
+async def test_every_event_request_variant_seen_is_accepted(
+    clock: VirtualClock, api: Api, variant: str
+) -> None:
+    uuid = await api.create(deployment_body())
+    clock.advance(10)
+    body = {**_load(RESEARCH / "event_list_request_variants_seen.json")[variant]}
+    body["deployment_uuid"] = uuid
+    data = await api.ok("POST", EVENTS, body)
+    assert data["list"][0]["status"] == "running"
+    assert data["page_index"] == 1
+
+
 def test_the_checker_catches_drift() -> None:
     sample = {"a": 1, "b": {"c": "x"}, "d": [{"e": True}], "f": None}
     assert (
@@ -245,10 +307,14 @@ def test_the_checker_catches_drift() -> None:
         == []
     )
     assert mismatches(sample, {"a": "1", "b": {}, "d": [{"e": 1}], "f": None}, frozenset()) == [
-        "$.a: sample number, simulator string",
+        "$.a: sample integer, simulator string",
         "$.b.c: missing",
-        "$.d[].e: sample boolean, simulator number",
+        "$.d[].e: sample boolean, simulator integer",
     ]
     assert mismatches({"d": [{"e": 1}]}, {"d": []}, frozenset()) == [
         "$.d: empty, nothing to compare"
     ]
+    assert mismatches({"price": 1980}, {"price": 1980.0}, frozenset()) == [
+        "$.price: sample integer, simulator number"
+    ]
+    assert mismatches({"price": 19.8}, {"price": 1980}, frozenset()) == []
