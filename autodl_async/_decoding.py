@@ -71,9 +71,14 @@ class EnvelopeDecoder(Generic[T]):
         if body.startswith(_BOM):
             body = body[len(_BOM) :]
         try:
-            return self._decoder.decode(body)
-        except msgspec.ValidationError as fast_error:
-            return self._lenient(body, fast_error)
+            try:
+                return self._decoder.decode(body)
+            except msgspec.ValidationError as fast_error:
+                return self._lenient(body, fast_error)
+        except RecursionError:
+            # msgspec (and the repair pass) recurse per nesting level: a hostile or broken
+            # body nested thousands deep must become the SDK's error, not a RecursionError.
+            raise ResponseShapeError("the body is nested too deeply to read") from None
 
     def _lenient(self, body: bytes, fast_error: msgspec.ValidationError) -> Envelope[T]:
         try:

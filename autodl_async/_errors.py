@@ -19,7 +19,8 @@ the request, ask for enterprise verification, reconcile an ambiguous create)::
     │   ├── RateLimitError            HTTP 429; ``retry_after`` holds the server's hint
     │   ├── InsufficientStockError    no GPU stock for the requested spec
     │   └── ServerError               HTTP 5xx, InternalError
-    └── WaitTimeoutError              a waiter gave up; ``last`` holds the last state seen
+    ├── WaitTimeoutError              a waiter ran out of time; ``last`` holds the last state seen
+    └── WaitFailedError               a waiter's state can no longer come; ``last`` likewise
 
 The server's ``msg`` is kept exactly as sent (Chinese); the token never appears in any message.
 """
@@ -44,6 +45,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
+    "WaitFailedError",
     "WaitTimeoutError",
 ]
 
@@ -216,6 +218,17 @@ class ServerError(APIStatusError):
 
 class WaitTimeoutError(AutoDLError, TimeoutError):
     """A waiter ran out of time; ``last`` holds the last state it observed."""
+
+    def __init__(self, message: str, *, last: Any = None) -> None:
+        super().__init__(message)
+        self.last = last
+
+
+class WaitFailedError(AutoDLError):
+    """The wanted state can no longer come, so the waiter stopped before its timeout.
+
+    ``last`` holds what the final poll saw (a waiter's state, or a ``Container``).
+    """
 
     def __init__(self, message: str, *, last: Any = None) -> None:
         super().__init__(message)

@@ -7,11 +7,21 @@ an explicit ``reveal()`` gives the value back.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
-__all__ = ["Secret"]
+__all__ = ["MASK", "Secret", "mask_passwords", "redact"]
 
 _MASK: Final = "**********"
+#: What every secret prints as.
+MASK: Final = _MASK
+
+# A password-like JSON member (`"root_password": "..."`), its value possibly cut off by an
+# excerpt, and a password given on a command line (`sshpass -p X`, `--password X`, `password=X`).
+_JSON_PASSWORD: Final = re.compile(r'("[a-z_]*password"\s*:\s*")((?:[^"\\]|\\.)*)', re.IGNORECASE)
+_INLINE_PASSWORD: Final = re.compile(
+    r"(sshpass\s+-p\s*|--password[= ]\s*|password=)('[^']*'?|[^\s\"]+)", re.IGNORECASE
+)
 
 
 class Secret:
@@ -49,3 +59,28 @@ class Secret:
     def __reduce__(self) -> tuple[type[Secret], tuple[str]]:
         # Pickling must not silently drop the value, but it is the caller's choice to do it.
         return (Secret, (self._value,))
+
+
+def mask_passwords(text: str) -> str:
+    """Mask passwords inside free text the SDK did not write itself (a server's body excerpt).
+
+    Only the value is replaced, so what remains still tells a reader which field it was.
+    """
+    lowered = text.lower()
+    if "password" not in lowered and "sshpass" not in lowered:
+        return text
+    text = _JSON_PASSWORD.sub(lambda m: m.group(1) + _MASK, text)
+    return _INLINE_PASSWORD.sub(lambda m: m.group(1) + _MASK, text)
+
+
+def redact(text: str, *secrets: Secret) -> str:
+    """``text`` with every given secret's value and any password in it masked.
+
+    For text that came from outside (an echoing proxy, a truncated body kept for diagnosis)
+    and is about to end up in an exception message or attribute.
+    """
+    for secret in secrets:
+        value = secret.reveal()
+        if value and value in text:
+            text = text.replace(value, _MASK)
+    return mask_passwords(text)

@@ -8,16 +8,28 @@ they can lower their concurrency.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Awaitable, Callable
 
 import anyio
+
+from ._errors import InvalidParameterError
 
 __all__ = ["Throttle"]
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 Listener = Callable[[float], None]
+
+
+def _check_rate(value: float | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise InvalidParameterError(
+            "requests_per_second", f"must be a number > 0 or None, got {value!r}"
+        )
 
 
 class Throttle:
@@ -30,8 +42,7 @@ class Throttle:
         sleep: Sleep = anyio.sleep,
         clock: Clock = time.monotonic,
     ) -> None:
-        if requests_per_second is not None and requests_per_second <= 0:
-            raise ValueError("requests_per_second must be > 0")
+        _check_rate(requests_per_second)
         self._rate = requests_per_second
         self._sleep = sleep
         self._clock = clock
@@ -47,8 +58,7 @@ class Throttle:
 
     @requests_per_second.setter
     def requests_per_second(self, value: float | None) -> None:
-        if value is not None and value <= 0:
-            raise ValueError("requests_per_second must be > 0")
+        _check_rate(value)
         self._rate = value
 
     @property
@@ -69,6 +79,18 @@ class Throttle:
             self.pauses += 1
         for listener in list(self._listeners):
             listener(delay)
+
+    def delay(self) -> float:
+        """Seconds the next attempt would wait now, at least (others may take slots first).
+
+        Lets a call with a deadline fail at once instead of sleeping through a pause that
+        outlasts it.
+        """
+        now = self._clock()
+        wait = self._paused_until - now
+        if self._rate is not None:
+            wait = max(wait, self._next_slot - now)
+        return max(0.0, wait)
 
     async def wait(self) -> None:
         """Sleep through any pause, then take a rate slot."""

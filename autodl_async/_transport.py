@@ -6,11 +6,11 @@ hand it to :meth:`Transport.request`; nothing else in the SDK touches aiohttp.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final, TypeVar
 
@@ -26,12 +26,13 @@ from ._errors import (
     APIStatusError,
     APITimeoutError,
     AutoDLError,
+    InvalidParameterError,
     MalformedResponseError,
     OutcomeUnknownError,
     RateLimitError,
 )
-from ._retry import FailureKind, RetryBudget, RetryPolicy
-from ._secret import Secret
+from ._retry import FailureKind, RetryBudget, RetryPolicy, parse_retry_after
+from ._secret import Secret, redact
 from ._throttle import Throttle
 from .types.common import Envelope
 
@@ -46,6 +47,7 @@ _EXCERPT: Final = 200
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+_CachedTimeout = tuple[tuple[float | None, Seconds], aiohttp.ClientTimeout]
 
 
 @dataclass(slots=True)
@@ -55,6 +57,29 @@ class CallStats:
     requests: int = 0
     retries: int = 0
     failures: int = 0
+
+
+#: Whether the current task's attempt has a connection (so its request may have been sent).
+_HAS_CONNECTION: ContextVar[bool] = ContextVar("autodl_async_has_connection", default=True)
+
+
+class _TrackingConnector(aiohttp.TCPConnector):
+    """A connector that notes when it hands out a connection.
+
+    A timeout while still waiting for the pool or for the TCP connect means the request was
+    never sent (safe to retry, even for a create); aiohttp reports both as the same
+    ``TimeoutError`` as a timeout while waiting for the answer.
+    """
+
+    async def connect(
+        self,
+        req: aiohttp.ClientRequest,
+        traces: list[aiohttp.tracing.Trace],
+        timeout: aiohttp.ClientTimeout,
+    ) -> aiohttp.connector.Connection:
+        connection = await super().connect(req, traces, timeout)
+        _HAS_CONNECTION.set(True)
+        return connection
 
 
 class _Failure(Exception):
@@ -74,23 +99,20 @@ def _excerpt(body: bytes) -> str:
 
 
 def _redact(text: str, token: Secret) -> str:
-    """Remove the token from text the server sent back (an echoing proxy must not leak it)."""
-    value = token.reveal()
-    return text.replace(value, str(token)) if value and value in text else text
+    """Remove the token and any password from text the server sent back.
+
+    An echoing proxy must not leak the token, and a cut container list kept as a body excerpt
+    must not leak a root password.
+    """
+    return redact(text, token)
 
 
-def _parse_retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+def check_limit(param: str, value: object) -> None:
+    """A time limit is seconds > 0 or ``None`` (no limit); anything else is the caller's bug."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise InvalidParameterError(param, f"must be seconds > 0, None or left out, got {value!r}")
 
 
 class Transport:
@@ -113,6 +135,12 @@ class Transport:
         rng: random.Random | None = None,
         throttle: Throttle | None = None,
     ) -> None:
+        for param, value in (
+            ("timeout", attempt_timeout),
+            ("connect_timeout", connect_timeout),
+            ("deadline", deadline),
+        ):
+            check_limit(param, value)
         self._token = token
         self._base_url = base_url.rstrip("/")
         self.attempt_timeout = attempt_timeout
@@ -129,6 +157,10 @@ class Transport:
         self.throttle = throttle or Throttle(sleep=sleep, clock=clock)
         self.stats = CallStats()
         self._closed = False
+        # Hot-path savings (benchmarks/bench_overhead.py): the limits checked above need no
+        # re-check per call, and the last ClientTimeout is reused while the limit repeats.
+        self._checked_limits = (attempt_timeout, deadline)
+        self._last_timeout: _CachedTimeout | None = None
 
     @property
     def base_url(self) -> str:
@@ -159,7 +191,7 @@ class Transport:
         if self._closed:
             raise APIConnectionError("the client is closed; create a new one")
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
+            connector = _TrackingConnector(
                 limit=self._max_connections, limit_per_host=0, ttl_dns_cache=300
             )
             self._session = aiohttp.ClientSession(
@@ -169,6 +201,10 @@ class Transport:
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.connect_timeout),
                 raise_for_status=False,
             )
+            # aiohttp silently re-sends a GET/PUT/DELETE once when a connection drops. Retries
+            # belong to the policy: counted, budgeted and visible in ``stats``.
+            if hasattr(self._session, "_retry_connection"):
+                self._session._retry_connection = False
             self._owns_session = True
         return self._session
 
@@ -199,14 +235,29 @@ class Transport:
         reconcile_hint: Mapping[str, Any] | None = None,
     ) -> Envelope[T]:
         """Run one call and return its ``Success`` envelope, or raise the SDK's error."""
-        payload = None if body is None else msgspec.json.encode(body)
         attempt_limit = resolve(timeout, self.attempt_timeout)
         call_limit = resolve(deadline, self.deadline)
+        if attempt_limit is not self._checked_limits[0]:
+            check_limit("timeout", attempt_limit)
+        if call_limit is not self._checked_limits[1]:
+            check_limit("deadline", call_limit)
+        payload = None if body is None else msgspec.json.encode(body)
         started = self._clock()
         ends_at = None if call_limit is None else started + call_limit
         attempt = 0
         while True:
             attempt += 1
+            pause = self.throttle.delay()
+            if pause > 0 and ends_at is not None and pause >= ends_at - self._clock():
+                raise APITimeoutError(
+                    f"deadline of {call_limit}s would run out while the client is paused "
+                    f"after a 429 (or by its rate cap); attempt {attempt} was not started",
+                    method=method,
+                    endpoint=path,
+                    attempts=attempt - 1,
+                )
+            if pause > 0 or self.throttle.requests_per_second is not None:
+                await self.throttle.wait()  # otherwise it would return at once
             remaining = None if ends_at is None else ends_at - self._clock()
             if remaining is not None and remaining <= 0:
                 raise APITimeoutError(
@@ -225,7 +276,7 @@ class Transport:
                 error = failure.error
                 if isinstance(error, APIConnectionError | APIStatusError | MalformedResponseError):
                     error.attempts = attempt
-                if not idempotent and failure.kind is FailureKind.MAYBE_SENT:
+                if not idempotent and failure.kind.maybe_acted:
                     raise OutcomeUnknownError(
                         f"{method} {path} may have reached the server but its answer was lost "
                         f"({error}); it was not retried, to avoid doing it twice",
@@ -276,14 +327,20 @@ class Transport:
         limit: float | None,
         attempt: int,
     ) -> Envelope[T]:
-        await self.throttle.wait()
         session = self._get_session()
         headers = {"Authorization": self._token.reveal()}
         if payload is not None:
             headers["Content-Type"] = "application/json"
-        timeout = aiohttp.ClientTimeout(total=limit, sock_connect=self.connect_timeout)
+        key = (limit, self.connect_timeout)
+        if self._last_timeout is not None and self._last_timeout[0] == key:
+            timeout = self._last_timeout[1]
+        else:
+            timeout = aiohttp.ClientTimeout(total=limit, sock_connect=self.connect_timeout)
+            self._last_timeout = (key, timeout)
         self.stats.requests += 1
         started = self._clock()
+        # With a session passed in, nothing tracks the connection: assume it may have been sent.
+        tracking = _HAS_CONNECTION.set(not isinstance(session.connector, _TrackingConnector))
         try:
             async with session.request(
                 method,
@@ -296,13 +353,23 @@ class Transport:
             ) as response:
                 body = await response.read()
                 status = response.status
-                retry_after = _parse_retry_after(response.headers.get("Retry-After"))
+                hint = response.headers.get("Retry-After")
+                retry_after = None if hint is None else parse_retry_after(hint, now=time.time())
         except aiohttp.ConnectionTimeoutError as exc:
             raise _Failure(
                 FailureKind.NOT_SENT,
                 APITimeoutError(f"connect timed out: {exc}", method=method, endpoint=path),
             ) from exc
         except TimeoutError as exc:
+            if not _HAS_CONNECTION.get():
+                raise _Failure(
+                    FailureKind.NOT_SENT,
+                    APITimeoutError(
+                        f"no connection within {limit}s (pool busy or connect slow); not sent",
+                        method=method,
+                        endpoint=path,
+                    ),
+                ) from exc
             raise _Failure(
                 FailureKind.MAYBE_SENT,
                 APITimeoutError(f"no answer within {limit}s", method=method, endpoint=path),
@@ -319,15 +386,18 @@ class Transport:
                     f"connection failed: {type(exc).__name__}: {exc}", method=method, endpoint=path
                 ),
             ) from exc
-        logger.debug(
-            "%s %s -> HTTP %d, %d bytes, %.1f ms (attempt %d)",
-            method,
-            path,
-            status,
-            len(body),
-            (self._clock() - started) * 1000,
-            attempt,
-        )
+        finally:
+            _HAS_CONNECTION.reset(tracking)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s %s -> HTTP %d, %d bytes, %.1f ms (attempt %d)",
+                method,
+                path,
+                status,
+                len(body),
+                (self._clock() - started) * 1000,
+                attempt,
+            )
         return self._interpret(method, path, status, body, retry_after, decoder)
 
     def _interpret(
@@ -385,17 +455,10 @@ class Transport:
             "method": method,
             "endpoint": path,
         }
+        kind = self.retry.classify_status(status, envelope.code if envelope else "")
         if cls is RateLimitError:
-            raise _Failure(
-                FailureKind.RATE_LIMITED,
-                RateLimitError(msg, retry_after=retry_after, **common),
-                retry_after=retry_after,
-            )
-        error = cls(msg, **common)
-        if status >= 500:
-            kind = FailureKind.MAYBE_SENT
-        elif code in self.retry.retry_codes:
-            kind = FailureKind.RETRYABLE_CODE
+            error: APIStatusError = RateLimitError(msg, retry_after=retry_after, **common)
         else:
-            kind = FailureKind.FATAL
-        raise _Failure(kind, error)
+            error = cls(msg, **common)
+        # A hint is honoured on any retried status (RFC 9110 allows it with 503 too).
+        raise _Failure(kind, error, retry_after=retry_after)

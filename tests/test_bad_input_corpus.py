@@ -14,13 +14,16 @@ import pytest
 
 from autodl_async import (
     APIConnectionError,
+    APIStatusError,
     AuthenticationError,
     AutoDL,
     AutoDLError,
     BadRequestError,
     Container,
+    ContainerTemplate,
     MalformedResponseError,
     NotFoundError,
+    OutcomeUnknownError,
     PermissionDeniedError,
     RateLimitError,
     RetryPolicy,
@@ -36,6 +39,32 @@ Call = Callable[[AutoDL], Awaitable[Any]]
 
 async def containers(client: AutoDL) -> Page[Container]:
     return await client.containers.list_page("d3adb33f03")
+
+
+async def stock(client: AutoDL) -> Any:
+    return await client.gpu_stock.get("westDC2")
+
+
+async def balance(client: AutoDL) -> Any:
+    return await client.account.balance()
+
+
+async def blacklist(client: AutoDL) -> Any:
+    return await client.blacklist.list()
+
+
+async def create(client: AutoDL) -> Any:
+    template = ContainerTemplate(
+        dc_list=["westDC2"],
+        gpu_name_set=["RTX 4090"],
+        cuda_v_from=118,
+        cuda_v_to=128,
+        cmd="sleep 1",
+        image_uuid="image-db8346e037",
+    )
+    return await client.deployments.create(
+        name="corpus", deployment_type="ReplicaSet", replica_num=1, template=template
+    )
 
 
 @dataclass
@@ -176,6 +205,83 @@ CORPUS = [
         "success with msg null",
         '{"code":"Success","msg":null,"data":{"list":[]}}',
         lambda p: p.rows == [],
+    ),
+    Case(
+        "deeply nested data",
+        ok('{"list":[{"uuid":"x","info":' + "[" * 50_000 + "]" * 50_000 + "}]}"),
+        MalformedResponseError,
+    ),
+    Case("NaN literal", ok('{"list":[{"uuid":"x","price":NaN}]}'), MalformedResponseError),
+    Case(
+        "integral float for a count",
+        ok('{"list":[{"uuid":"x","gpu_num":2.0}]}'),
+        lambda p: p.rows[0].gpu_num == 2,
+    ),
+    Case("fractional count", ok('{"list":[{"uuid":"x","gpu_num":1.5}]}'), MalformedResponseError),
+    Case(
+        "escaped chinese msg",
+        '{"code":"BadRequest","msg":"\\u65e0\\u5f53\\u524d\\u8d44\\u6e90\\u8bbf\\u95ee'
+        '\\u6743\\u9650"}',
+        PermissionDeniedError,
+    ),
+    Case("code with stray space", '{"code":" Success","msg":""}', APIStatusError),
+    Case(
+        "302 redirect elsewhere",
+        "",
+        APIStatusError,
+        302,
+        headers={"Location": "http://127.0.0.1:9/login"},
+    ),
+    Case("204 no content", "", APIStatusError, 204),
+    Case(
+        "gzip header on a plain body",
+        ok("[]"),
+        APIConnectionError,
+        headers={"Content-Encoding": "gzip"},
+    ),
+    Case(
+        "binary content type",
+        ok("[" + ITEM + "]"),
+        lambda p: p.rows[0].uuid == "d-m-c",
+        content_type="application/octet-stream",
+    ),
+    Case(
+        "a large page",
+        ok('{"list":[' + ",".join([ITEM] * 20_000) + '],"max_page":1}'),
+        lambda p: len(p.rows) == 20_000,
+    ),
+    Case("stock data is a string", ok('"none"'), MalformedResponseError, call=stock),
+    Case("stock data null", ok("null"), lambda s: s == {}, call=stock),
+    Case(
+        "stock item with unknown keys",
+        ok('[{"RTX 4090":{"idle_gpu_num":3,"total_gpu_num":8,"shiny":true}}]'),
+        lambda s: s["RTX 4090"].idle_gpu_num == 3,
+        call=stock,
+    ),
+    Case("balance data null", ok("null"), MalformedResponseError, call=balance),
+    Case(
+        "balance as numeric strings",
+        ok('{"assets":"500000","voucher_balance":0,"accumulate":"12"}'),
+        lambda w: w.assets == 500_000,
+        call=balance,
+    ),
+    Case(
+        "create data empty",
+        ok("{}"),
+        OutcomeUnknownError,  # Success means it was made; only the uuid is missing
+        call=create,
+    ),
+    Case(
+        "create uuid not a string",
+        ok('{"deployment_uuid":12345}'),
+        OutcomeUnknownError,  # a body that cannot be read after a create: the outcome is unknown
+        call=create,
+    ),
+    Case(
+        "blacklist data a bare object",
+        ok('{"machine_id":"m1"}'),
+        lambda b: len(b) == 1,
+        call=blacklist,
     ),
 ]
 

@@ -12,7 +12,6 @@ from .._config import NOT_GIVEN, NotGiven, Seconds
 from .._decoding import EnvelopeDecoder
 from .._errors import (
     InvalidParameterError,
-    MalformedResponseError,
     NotFoundError,
     OutcomeUnknownError,
 )
@@ -108,37 +107,57 @@ class Deployments(Resource):
             service_6006_port_protocol=template.service_6006_port_protocol,
             service_6008_port_protocol=template.service_6008_port_protocol,
         )
+        limits: dict[str, Any] = {"timeout": timeout, "deadline": deadline}
         if reconcile_by_name:
-            existing = await self._live_uuid_named(name)
+            existing = await self._live_uuid_named(name, **limits)
             if existing is not None:
                 return existing
         try:
-            data = await self._call(
-                "POST",
-                _PATH,
-                _CREATED,
-                body=request_body(request),
-                idempotent=False,
-                timeout=timeout,
-                deadline=deadline,
-                reconcile_hint={"name": name, "lookup": "client.deployments.list(name=...)"},
-            )
+            return await self._send_create(request, **limits)
         except OutcomeUnknownError:
             if not reconcile_by_name:
                 raise
-            found = await self._live_uuid_named(name)
+            found = await self._live_uuid_named(name, **limits)
             if found is None:
                 raise
             return found
+
+    async def _send_create(
+        self,
+        request: CreateDeploymentRequest,
+        *,
+        timeout: Seconds | NotGiven,
+        deadline: Seconds | NotGiven,
+    ) -> str:
+        """One create, never repeated; any answer that leaves its outcome unclear says so."""
+        hint = {"name": request.name, "lookup": "client.deployments.list(name=...)"}
+        data = await self._call(
+            "POST",
+            _PATH,
+            _CREATED,
+            body=request_body(request),
+            idempotent=False,
+            reconcile_hint=hint,
+            timeout=timeout,
+            deadline=deadline,
+        )
         if data is None or not data.deployment_uuid:
-            raise MalformedResponseError(
-                "create answered Success without a deployment_uuid", endpoint=_PATH
+            # Success means the server acted: the deployment exists, only its uuid is lost.
+            raise OutcomeUnknownError(
+                "create answered Success without a deployment_uuid",
+                method="POST",
+                endpoint=_PATH,
+                reconcile_hint=hint,
             )
         return data.deployment_uuid
 
-    async def _live_uuid_named(self, name: str) -> str | None:
+    async def _live_uuid_named(
+        self, name: str, *, timeout: Seconds | NotGiven, deadline: Seconds | NotGiven
+    ) -> str | None:
         """The newest deployment with exactly this name that is not stopped."""
-        async for deployment in self.list(name=name, page_size=100):
+        async for deployment in self.list(
+            name=name, page_size=100, timeout=timeout, deadline=deadline
+        ):
             if deployment.name == name and deployment.status != "stopped":
                 return deployment.uuid
         return None
@@ -185,13 +204,21 @@ class Deployments(Resource):
         status: str | None = None,
         deployment_uuid: str | None = None,
         page_size: int = 100,
+        timeout: Seconds | NotGiven = NOT_GIVEN,
+        deadline: Seconds | NotGiven = NOT_GIVEN,
     ) -> AsyncPager[Deployment]:
-        """Every matching deployment, across pages."""
+        """Every matching deployment, across pages; ``timeout``/``deadline`` apply per page."""
         check_page(1, page_size)
 
         def fetch(index: int, size: int) -> Any:
             return self.list_page(
-                index, size, name=name, status=status, deployment_uuid=deployment_uuid
+                index,
+                size,
+                name=name,
+                status=status,
+                deployment_uuid=deployment_uuid,
+                timeout=timeout,
+                deadline=deadline,
             )
 
         return AsyncPager(fetch, page_size=page_size, endpoint=_LIST_PATH)

@@ -37,9 +37,20 @@ class Images(Resource):
         )
         return page_of(data)
 
-    def list(self, *, page_size: int = 100) -> AsyncPager[Image]:
-        """Every image, across pages: ``async for image in client.images.list()``."""
+    def list(
+        self,
+        *,
+        page_size: int = 100,
+        timeout: Seconds | NotGiven = NOT_GIVEN,
+        deadline: Seconds | NotGiven = NOT_GIVEN,
+    ) -> AsyncPager[Image]:
+        """Every image, across pages: ``async for image in client.images.list()``.
+
+        ``timeout``/``deadline`` apply to each page's call.
+        """
         check_page(1, page_size)
         return AsyncPager(
-            lambda index, size: self.list_page(index, size), page_size=page_size, endpoint=_PATH
+            lambda index, size: self.list_page(index, size, timeout=timeout, deadline=deadline),
+            page_size=page_size,
+            endpoint=_PATH,
         )
