@@ -14,9 +14,10 @@ Design, and why:
   client after a 429, so all workers wait together; the limiter makes them come back fewer.
 * **429 requeue.** The server answers 429 without acting, so an item whose call still ended in
   :class:`RateLimitError` (retry attempts or the client's retry budget ran out mid-storm) is
-  run again after the hint, at most ``rate_limit_retries`` times. Other errors are never
-  repeated here: the transport has already retried what is safe to retry, within the
-  client-wide :class:`RetryBudget` that keeps a failing API from a retry storm.
+  run again after the hint, at most ``rate_limit_retries`` times; a hint longer than the
+  runner waits out stops the run instead, since every item left would be refused too. Other
+  errors are never repeated here: the transport has already retried what is safe to retry,
+  within the client-wide :class:`RetryBudget` that keeps a failing API from a retry storm.
 * **Cancellation keeps the books.** The :class:`BulkResult` exists before the run and is
   closed in a ``finally``: in-flight items become ``cancelled``, unstarted ones ``not_run``. A
   caller whose ``anyio.move_on_after`` cut the run short reads ``job.result``.
@@ -32,7 +33,7 @@ import logging
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
-from typing import Any, Final, Generic, Literal, TypeVar
+from typing import Any, Final, Generic, Literal, TypeGuard, TypeVar
 
 import anyio
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
@@ -79,6 +80,55 @@ _REQUEUE_BASE_WAIT: Final = 1.0
 _MIN_HOLD: Final = 0.5
 
 _State = Literal["new", "running", "done"]
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_options(
+    *,
+    concurrency: object,
+    fail_fast: object,
+    abort_on: object,
+    on_progress: object,
+    requests_per_second: object,
+    rate_limit_retries: object,
+) -> None:
+    """Reject a bad option before anything is sent, naming it (not a TypeError mid-run)."""
+    if not _is_int(concurrency) or concurrency < 1:
+        raise InvalidParameterError("concurrency", f"must be an int >= 1, got {concurrency!r}")
+    if not isinstance(fail_fast, bool):
+        raise InvalidParameterError("fail_fast", f"must be True or False, got {fail_fast!r}")
+    if not isinstance(abort_on, tuple) or not all(
+        isinstance(t, type) and issubclass(t, BaseException) for t in abort_on
+    ):
+        raise InvalidParameterError(
+            "abort_on", f"must be a tuple of exception types, got {abort_on!r}"
+        )
+    if on_progress is not None and not callable(on_progress):
+        raise InvalidParameterError(
+            "on_progress", f"must be a callable (done, failed, total), got {on_progress!r}"
+        )
+    if requests_per_second is not None and (
+        isinstance(requests_per_second, bool)
+        or not isinstance(requests_per_second, int | float)
+        or not math.isfinite(requests_per_second)
+        or requests_per_second <= 0
+    ):
+        raise InvalidParameterError(
+            "requests_per_second", f"must be a number > 0 or None, got {requests_per_second!r}"
+        )
+    if not _is_int(rate_limit_retries) or rate_limit_retries < 0:
+        raise InvalidParameterError(
+            "rate_limit_retries", f"must be an int >= 0, got {rate_limit_retries!r}"
+        )
+
+
+def _beyond_requeue(error: Exception | None) -> bool:
+    """A 429 whose ``Retry-After`` is longer than the runner waits before a requeue."""
+    hint = error.retry_after if isinstance(error, RateLimitError) else None
+    return hint is not None and hint > _MAX_REQUEUE_WAIT
 
 
 class _AdaptiveLimit:
@@ -169,12 +219,14 @@ class BulkJob(Generic[K, V]):
         clock: Clock | None = None,
         resolver: Callable[[], Awaitable[Iterable[K]]] | None = None,
     ) -> None:
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise InvalidParameterError("concurrency", f"must be an int >= 1, got {concurrency!r}")
-        if rate_limit_retries < 0:
-            raise InvalidParameterError("rate_limit_retries", "must be >= 0")
-        if requests_per_second is not None and requests_per_second <= 0:
-            raise InvalidParameterError("requests_per_second", "must be > 0")
+        _check_options(
+            concurrency=concurrency,
+            fail_fast=fail_fast,
+            abort_on=abort_on,
+            on_progress=on_progress,
+            requests_per_second=requests_per_second,
+            rate_limit_retries=rate_limit_retries,
+        )
         self._fn = fn
         self._resolver = resolver
         self._targets: list[K] | None = None if resolver is not None else list(items)
@@ -393,6 +445,10 @@ class BulkJob(Generic[K, V]):
         if status is ItemStatus.FAILED:
             if isinstance(error, self._abort_on):
                 self._stop("aborted")
+            elif _beyond_requeue(error):
+                # The API asked for a longer pause than a run waits out: every other item
+                # would be refused too, so sending them would only hammer it.
+                self._stop("rate_limited")
             elif self._fail_fast:
                 self._stop("fail_fast")
 

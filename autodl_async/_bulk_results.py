@@ -32,8 +32,10 @@ V = TypeVar("V")
 #: ``fail_fast``: an item failed and ``fail_fast=True``; ``aborted``: an item failed with an
 #: error in ``abort_on`` (by default a refused token, which every other item would hit too);
 #: ``cancelled``: the run was cancelled (``job.cancel()``, a timeout, Ctrl-C); ``error``: the
-#: progress callback raised, or looking up the targets failed (the error is re-raised).
-StopReason = Literal["fail_fast", "aborted", "cancelled", "error"]
+#: progress callback raised, or looking up the targets failed (the error is re-raised);
+#: ``rate_limited``: a 429 asked for a longer pause (``Retry-After``) than a run waits out, so
+#: the items left were not sent into it.
+StopReason = Literal["fail_fast", "aborted", "cancelled", "error", "rate_limited"]
 
 
 class ItemStatus(enum.StrEnum):
@@ -105,7 +107,8 @@ class BulkSummary:
             parts.append(f"{self.cancelled} cancelled")
         if self.not_run:
             parts.append(f"{self.not_run} not run")
-        line = f"{self.total} items: " + ", ".join(parts) + f" in {self.elapsed:.2f}s"
+        items = "1 item" if self.total == 1 else f"{self.total} items"
+        line = f"{items}: " + ", ".join(parts) + f" in {self.elapsed:.2f}s"
         if self.rate_limited:
             line += f"; rate limited {self.rate_limited}x, concurrency down to "
             line += str(self.lowest_concurrency)

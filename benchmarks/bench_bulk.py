@@ -1,20 +1,22 @@
-"""Bulk stop benchmark: ``client.bulk.stop_containers`` against one-at-a-time calls.
+"""Bulk stop: ``client.bulk.stop_containers`` against the ideal and against one at a time.
 
 Run from the repository root::
 
-    python -m benchmarks.bench_bulk                      # 1,000 stops, 50 ms latency, c=64
+    python -m benchmarks.bench_bulk            # 1,000 stops, 50 ms latency, c=64; 3 rounds
+    python -m benchmarks.bench_bulk --quick    # 200 stops, 1 round: a smoke run
     python -m benchmarks.bench_bulk --requests-python /path/to/python-with-requests
 
 The simulator runs in a child process (so a synchronous baseline cannot starve it), pinned to
-CPU 0 with the client on CPU 1 when there are two CPUs, with a ``latency`` fault of
-``--latency`` seconds on the container-stop endpoint only. Each bulk run stops ``--items``
-fresh containers of its own ReplicaSet, with ``decrease_one_replica_num=True`` (a scale-down;
-otherwise the simulator spends its CPU scheduling 1,000 replacements, which is not the SDK's
-cost). The ideal is ``items x latency / concurrency``: perfect overlap. The baseline is how
-today's clients do it: one synchronous ``requests`` call after another on a keep-alive
-session (run by ``--requests-python``; without ``requests`` there, a sequential loop of
-awaited SDK calls, and the output says which). A sequential run is linear in the item count,
-so it is timed on ``--sequential-items`` containers and scaled to ``--items``.
+CPU 0 with the client on CPU 1 when there are two CPUs, with a ``latency`` fault of 50 ms on
+the container-stop endpoint only. Each bulk run stops ``items`` fresh containers of its own
+ReplicaSet with ``decrease_one_replica_num=True`` (a scale-down; otherwise the simulator spends
+its CPU scheduling 1,000 replacements, which is not the SDK's cost). The ideal is
+``items x latency / concurrency``: perfect overlap and no CPU. The baseline is how today's
+clients do it: one synchronous ``requests`` call after another on a keep-alive session (run by
+``--requests-python``; without ``requests`` there, a loop of awaited SDK calls, and the notes
+say which). A sequential run is linear in the item count, so it is timed on fewer containers
+and scaled. Each round runs the bulk stop and the sequential baseline side by side, in
+alternating order, and the ratios are taken round by round.
 """
 
 from __future__ import annotations
@@ -23,21 +25,30 @@ import argparse
 import json
 import multiprocessing
 import os
-import statistics
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from typing import Final
 
 import anyio
 
 from autodl_async import AutoDL, ContainerTemplate
-from autodl_async.resources.bulk import Bulk
 from autodl_async.simulator import FaultRule, Simulator, SimulatorConfig, WallClock
 
-STOP = "/api/v1/dev/deployment/container/stop"
-REGIONS_4090 = [
+from ._cpu import CLIENT_CPU, SERVER_CPU, can_pin, pin, pinned, process_cpu_seconds
+from ._result import Result, Row, make_row, print_result, versions, write_result
+from ._stats import median, paired_ratios, spread
+
+__all__ = ["Config", "main", "measure", "run"]
+
+NAME: Final = "bulk"
+STOP: Final = "/api/v1/dev/deployment/container/stop"
+IDEAL_AIM: Final = ("≤ 1.5× ideal", 1.5)
+SPEEDUP_AIM: Final = ("≥ 30× faster", 30.0)
+_PACKAGES: Final = ("autodl-async", "aiohttp", "anyio", "msgspec", "requests")
+REGIONS_4090: Final = (
     "westDC2",
     "westDC3",
     "beijingDC1",
@@ -46,9 +57,9 @@ REGIONS_4090 = [
     "neimengDC3",
     "foshanDC1",
     "chongqingDC1",
-]
+)
 
-_REQUESTS_BASELINE = """
+_REQUESTS_BASELINE: Final = """
 import json, sys, time
 import requests
 url, token, uuids = sys.argv[1], sys.argv[2], json.loads(sys.stdin.read())
@@ -64,14 +75,31 @@ print(json.dumps({"seconds": time.perf_counter() - started, "requests": requests
 """
 
 
-def _pin(cpu: int | None) -> None:
-    if cpu is not None and hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {cpu})
+@dataclass(frozen=True, slots=True)
+class Config:
+    items: int = 1000
+    latency: float = 0.050
+    concurrency: int = 64
+    rounds: int = 3
+    sequential_items: int = 100
+    requests_python: str = sys.executable
+    pin: bool = True
+
+    @property
+    def ideal(self) -> float:
+        return self.items * self.latency / self.concurrency
+
+
+FULL: Final = Config()
+QUICK: Final = Config(items=200, rounds=1, sequential_items=20)
+
+
+# -- the server ----------------------------------------------------------------------------
 
 
 def _serve(conn: Connection, latency: float, machines: int, cpu: int | None) -> None:
     """Child process: a simulator with the stop latency fault, serving until terminated."""
-    _pin(cpu)
+    pin(cpu)
 
     async def serve() -> None:
         config = SimulatorConfig(
@@ -97,20 +125,7 @@ def _template() -> ContainerTemplate:
         gpu_num=1,
         cuda_v_from=113,
         cuda_v_to=128,
-        dc_list=REGIONS_4090,
-    )
-
-
-def _bulk_of(client: AutoDL) -> Bulk:
-    """``client.bulk``, or one built the same way if the client does not have it yet."""
-    existing = getattr(client, "bulk", None)
-    if isinstance(existing, Bulk):
-        return existing
-    return Bulk(
-        client._transport,
-        containers=client.containers,
-        deployments=client.deployments,
-        blacklist=client.blacklist,
+        dc_list=list(REGIONS_4090),
     )
 
 
@@ -138,17 +153,10 @@ async def _fleet(url: str, token: str, sizes: list[int]) -> list[list[str]]:
     return groups
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a running process (Linux /proc), 0.0 where unavailable."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return 0.0
+# -- the variants --------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class BulkRun:
     seconds: float
     client_cpu: float
@@ -158,16 +166,15 @@ class BulkRun:
 
 async def _bulk(url: str, token: str, uuids: list[str], concurrency: int, pid: int) -> BulkRun:
     async with AutoDL(token, base_url=url, max_connections=max(100, concurrency)) as client:
-        bulk = _bulk_of(client)
-        server_cpu = _cpu_seconds(pid)
+        server_cpu = process_cpu_seconds(pid)
         client_cpu = time.process_time()
         started = time.perf_counter()
-        result = await bulk.stop_containers(
+        result = await client.bulk.stop_containers(
             uuids, concurrency=concurrency, decrease_one_replica_num=True
         )
         seconds = time.perf_counter() - started
         client_cpu = time.process_time() - client_cpu
-        server_cpu = _cpu_seconds(pid) - server_cpu
+        server_cpu = process_cpu_seconds(pid) - server_cpu
     if not result.ok:
         raise RuntimeError(f"bulk run failed: {result.summary()}")
     return BulkRun(seconds, client_cpu, server_cpu, result.lowest_concurrency)
@@ -190,7 +197,7 @@ def _requests_sequential(python: str, url: str, token: str, uuids: list[str]) ->
         check=True,
     )
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    return float(out["seconds"]), f"requests {out['requests']} ({python}), one Session"
+    return float(out["seconds"]), f"requests {out['requests']} on one Session ({python})"
 
 
 def _has_requests(python: str) -> bool:
@@ -198,85 +205,173 @@ def _has_requests(python: str) -> bool:
     return probe.returncode == 0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--items", type=int, default=1000)
-    parser.add_argument("--latency", type=float, default=0.050, help="seconds per stop")
-    parser.add_argument("--concurrency", type=int, default=64)
-    parser.add_argument("--repeat", type=int, default=3, help="bulk runs (fresh containers)")
-    parser.add_argument("--sequential-items", type=int, default=100)
-    parser.add_argument("--requests-python", default=sys.executable)
-    parser.add_argument(
-        "--no-pin", action="store_true", help="do not pin simulator to CPU 0, client to CPU 1"
-    )
-    args = parser.parse_args()
-    pin = not args.no_pin and (os.cpu_count() or 1) >= 2
+# -- the measurement -----------------------------------------------------------------------
 
-    sizes = [args.items] * args.repeat + [args.sequential_items]
+
+def measure(config: Config) -> Result:
+    """Start the server, build the fleets, run the rounds, and return the rows."""
+    pinning = config.pin and can_pin()
+    sizes = [config.items] * config.rounds + [config.sequential_items] * config.rounds
     gpus_per_host_row = 8 * len(REGIONS_4090)  # one 8-GPU RTX 4090 host per region
     machines = -(-sum(sizes) // gpus_per_host_row) + 1
+    use_requests = _has_requests(config.requests_python)
 
     parent, child = multiprocessing.Pipe()
     server = multiprocessing.Process(
-        target=_serve, args=(child, args.latency, machines, 0 if pin else None), daemon=True
+        target=_serve,
+        args=(child, config.latency, machines, SERVER_CPU if pinning else None),
+        daemon=True,
     )
     server.start()
-    _pin(1 if pin else None)
+    bulk_runs: list[BulkRun] = []
+    sequential: list[float] = []  # scaled to config.items
+    baseline = "awaited SDK calls one at a time (requests is not importable)"
     try:
-        url, token = parent.recv()
-        *bulk_groups, sequential_group = anyio.run(_fleet, url, token, sizes)
-        runs = [
-            anyio.run(_bulk, url, token, group, args.concurrency, server.pid or 0)
-            for group in bulk_groups
-        ]
-        if _has_requests(args.requests_python):
-            seq_seconds, baseline = _requests_sequential(
-                args.requests_python, url, token, sequential_group
-            )
-        else:
-            seq_seconds = anyio.run(_sdk_sequential, url, token, sequential_group)
-            baseline = "sequential awaited SDK calls (requests is not importable)"
+        with pinned(CLIENT_CPU if pinning else None):
+            url, token = parent.recv()
+            groups = anyio.run(_fleet, url, token, sizes)
+            bulk_groups, seq_groups = groups[: config.rounds], groups[config.rounds :]
+            for index in range(config.rounds):
+                order = ("bulk", "seq") if index % 2 == 0 else ("seq", "bulk")
+                for variant in order:
+                    if variant == "bulk":
+                        bulk_runs.append(
+                            anyio.run(
+                                _bulk,
+                                url,
+                                token,
+                                bulk_groups[index],
+                                config.concurrency,
+                                server.pid or 0,
+                            )
+                        )
+                        continue
+                    if use_requests:
+                        seconds, baseline = _requests_sequential(
+                            config.requests_python, url, token, seq_groups[index]
+                        )
+                    else:
+                        seconds = anyio.run(_sdk_sequential, url, token, seq_groups[index])
+                    sequential.append(seconds * config.items / config.sequential_items)
     finally:
         server.terminate()
         server.join(5)
+    return _result(config, bulk_runs, sequential, baseline, pinning)
 
-    ideal = args.items * args.latency / args.concurrency
-    seq_full = seq_seconds * args.items / args.sequential_items
-    median = statistics.median(r.seconds for r in runs)
-    best = min(r.seconds for r in runs)
 
-    print(
-        f"\n{args.items} container stops, {args.latency * 1000:.0f} ms injected latency, "
-        f"concurrency {args.concurrency}; simulator in a child process"
-        f"{' (pinned to CPU 0, client to CPU 1)' if pin else ''}; "
-        f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}\n"
+def _result(
+    config: Config, runs: list[BulkRun], sequential: list[float], baseline: str, pinning: bool
+) -> Result:
+    ideal = config.ideal
+    wall = [r.seconds for r in runs]
+    over_ideal = [w / ideal for w in wall]
+    speedups = paired_ratios(sequential, wall)
+    ratio, speedup = median(over_ideal), median(speedups)
+    per_1000 = 1000 / config.items
+    client_cpu = [r.client_cpu * per_1000 for r in runs]
+    server_cpu = [r.server_cpu * per_1000 for r in runs]
+    rows: list[Row] = [
+        make_row(
+            f"ideal: {config.items} × {config.latency * 1000:g} ms ÷ {config.concurrency}",
+            "wall time",
+            ideal,
+            "s",
+        ),
+        make_row(
+            f"client.bulk.stop_containers, concurrency {config.concurrency}",
+            "wall time",
+            median(wall),
+            "s",
+            ratio=ratio,
+            ratio_to="ideal",
+            aim=IDEAL_AIM[0],
+            met=ratio <= IDEAL_AIM[1],
+            spread=spread(wall),
+            ratio_spread=spread(over_ideal),
+        ),
+        make_row(
+            f"one at a time (timed on {config.sequential_items}, scaled to {config.items})",
+            "wall time",
+            median(sequential),
+            "s",
+            ratio=speedup,
+            ratio_to="client.bulk",
+            aim=SPEEDUP_AIM[0],
+            met=speedup >= SPEEDUP_AIM[1],
+            spread=spread(sequential),
+            ratio_spread=spread(speedups),
+        ),
+        make_row(
+            "client.bulk, client process",
+            "CPU per 1,000 stops",
+            median(client_cpu),
+            "s",
+            spread=spread(client_cpu),
+        ),
+        make_row(
+            "client.bulk, simulator process",
+            "CPU per 1,000 stops",
+            median(server_cpu),
+            "s",
+            spread=spread(server_cpu),
+        ),
+    ]
+    return {
+        "benchmark": NAME,
+        "workload": (
+            f"{config.items} container stops with {config.latency * 1000:g} ms injected "
+            f"latency on the embedded simulator (child process), concurrency "
+            f"{config.concurrency}, against one-at-a-time synchronous calls"
+        ),
+        "repeats": config.rounds,
+        "versions": versions(_PACKAGES),
+        "rows": rows,
+        "notes": [
+            f"baseline: {baseline}",
+            (
+                f"simulator pinned to CPU {SERVER_CPU}, client (and baseline) to CPU {CLIENT_CPU}"
+                if pinning
+                else "not pinned"
+            ),
+            "each round: one bulk run and one sequential run, side by side, order alternating; "
+            "ratios are taken round by round, fresh containers every run",
+            f"bulk wall s per round: {', '.join(f'{w:.3f}' for w in wall)}",
+            f"lowest adaptive concurrency seen: {min(r.lowest_concurrency for r in runs)}",
+            f"{os.cpu_count()} CPUs; Python {sys.version.split()[0]}",
+        ],
+    }
+
+
+def run(quick: bool = False) -> Result:
+    """The benchmarks convention: the standard workload, or a short smoke run."""
+    return measure(QUICK if quick else FULL)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument("--items", type=int, default=None)
+    parser.add_argument("--latency", type=float, default=None, help="seconds per stop")
+    parser.add_argument("--concurrency", type=int, default=None)
+    parser.add_argument("--rounds", type=int, default=None, help="side-by-side rounds")
+    parser.add_argument("--sequential-items", type=int, default=None)
+    parser.add_argument("--requests-python", default=sys.executable)
+    parser.add_argument("--no-pin", action="store_true", help="do not pin to CPUs 0 and 1")
+    args = parser.parse_args()
+    base = QUICK if args.quick else FULL
+    config = Config(
+        items=args.items or base.items,
+        latency=args.latency or base.latency,
+        concurrency=args.concurrency or base.concurrency,
+        rounds=args.rounds or base.rounds,
+        sequential_items=args.sequential_items or base.sequential_items,
+        requests_python=args.requests_python,
+        pin=not args.no_pin,
     )
-    header = (
-        f"| {'variant':<44} | {'wall s':>7} | {'ms/item':>7} | {'x ideal':>7} | {'speedup':>7} |"
-    )
-    print(header)
-    print("|" + "|".join("-" * len(c) for c in header.split("|")[1:-1]) + "|")
-
-    def row(name: str, seconds: float) -> None:
-        print(
-            f"| {name:<44} | {seconds:7.2f} | {seconds / args.items * 1000:7.2f} | "
-            f"{seconds / ideal:7.2f} | {seq_full / seconds:7.1f} |"
-        )
-
-    row(f"ideal (items x latency / {args.concurrency})", ideal)
-    row(f"bulk, median of {len(runs)}", median)
-    row(f"bulk, best of {len(runs)}", best)
-    row(f"one at a time (timed on {args.sequential_items}, scaled)", seq_full)
-    print(f"\nbaseline: {baseline}")
-    print(f"bulk runs, wall s: {', '.join(f'{r.seconds:.3f}' for r in runs)}")
-    print(f"bulk runs, client CPU s: {', '.join(f'{r.client_cpu:.3f}' for r in runs)}")
-    print(f"bulk runs, simulator CPU s: {', '.join(f'{r.server_cpu:.3f}' for r in runs)}")
-    print(f"lowest concurrency seen: {min(r.lowest_concurrency for r in runs)}")
-    ratio, speedup = median / ideal, seq_full / median
-    print(
-        f"target: <= 1.5x ideal -> {ratio:.2f}x {'OK' if ratio <= 1.5 else 'MISSED'}; "
-        f">= 30x one-at-a-time -> {speedup:.1f}x {'OK' if speedup >= 30 else 'MISSED'}"
-    )
+    result = measure(config)
+    print_result(result)
+    path = write_result(result, NAME)
+    print(f"\nwrote {path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
+from typing import Any
 
 import anyio
 import anyio.lowlevel
@@ -42,7 +45,7 @@ def bulk_of(client: AutoDL) -> Bulk:
     )
 
 
-def accounted(result: BulkResult[object, object]) -> None:
+def accounted(result: BulkResult[Any, Any]) -> None:
     """Every item is in a final state and the counts add up."""
     assert result.finished
     assert all(r.status in FINAL for r in result)
@@ -70,6 +73,38 @@ class FakeTime:
         if not self.frozen:
             self.now += max(0.0, seconds)
         await anyio.lowlevel.checkpoint()
+
+
+class VirtualTime:
+    """Virtual time with concurrent sleepers: ``drive()`` jumps to the next wake-up only when
+    every other task is blocked, so tasks sleeping at once wake together (unlike FakeTime)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._sleepers: list[tuple[float, int, anyio.Event]] = []
+        self._ids = itertools.count()
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            await anyio.lowlevel.checkpoint()
+            return
+        woken = anyio.Event()
+        heapq.heappush(self._sleepers, (self.now + seconds, next(self._ids), woken))
+        await woken.wait()
+
+    async def drive(self) -> None:
+        while True:
+            await anyio.wait_all_tasks_blocked()
+            if not self._sleepers:
+                await anyio.lowlevel.checkpoint()
+                continue
+            wake = self._sleepers[0][0]
+            self.now = max(self.now, wake)
+            while self._sleepers and self._sleepers[0][0] <= wake:
+                heapq.heappop(self._sleepers)[2].set()
 
 
 # -- the generic runner ---------------------------------------------------------------------
@@ -470,7 +505,7 @@ async def test_set_replicas_and_scale(scripted: ScriptedServer, scripted_client:
     with pytest.raises(InvalidParameterError):
         bulk.scale(["d1"], -1)
     with pytest.raises(InvalidParameterError):
-        bulk.set_replicas({"d1": True})  # type: ignore[dict-item]
+        bulk.set_replicas({"d1": True})  # a bool is not a count
     with pytest.raises(InvalidParameterError):
         bulk.set_replicas(["d1"])
     assert len(scripted.seen) == 4  # nothing sent for the rejected calls
@@ -557,6 +592,14 @@ async def test_pool_is_sized_for_the_job(scripted: ScriptedServer) -> None:
         # The session exists now and cannot grow: a wider job fits itself under the pool.
         wider = bulk_of(client).stop_containers(["a"], concurrency=400)
         assert wider.max_concurrency == 150
+        assert client.bulk.reserve_pool(400) == 150
+
+
+async def test_reserve_pool_before_listing_keeps_the_job_wide(scripted: ScriptedServer) -> None:
+    async with AutoDL("t", base_url=scripted.url, max_connections=10) as client:
+        assert client.bulk.reserve_pool(200) == 200
+        await client.containers.stop("x")  # opens the pool (as listing the targets would)
+        assert client.bulk.stop_containers(["a"], concurrency=200).max_concurrency == 200
 
 
 @pytest.fixture
@@ -634,3 +677,132 @@ async def test_leaving_as_completed_before_the_run_starts_runs_nothing() -> None
     assert calls == 0
     assert job.result.not_run == 10
     assert job.result.stopped == "cancelled"
+
+
+# -- bad input, rejected before anything is sent --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("param", "options"),
+    [
+        ("concurrency", {"concurrency": True}),
+        ("concurrency", {"concurrency": 2.5}),
+        ("fail_fast", {"fail_fast": "yes"}),
+        ("abort_on", {"abort_on": [AuthenticationError]}),
+        ("abort_on", {"abort_on": ("AuthenticationError",)}),
+        ("on_progress", {"on_progress": 5}),
+        ("requests_per_second", {"requests_per_second": "10"}),
+        ("requests_per_second", {"requests_per_second": float("nan")}),
+        ("rate_limit_retries", {"rate_limit_retries": "3"}),
+        ("rate_limit_retries", {"rate_limit_retries": -1}),
+    ],
+)
+async def test_bad_option_types_name_the_option(param: str, options: dict[str, object]) -> None:
+    with pytest.raises(InvalidParameterError) as caught:
+        BulkJob([1], anyio.sleep, **options)  # type: ignore[arg-type]
+    assert caught.value.param == param
+
+
+@pytest.mark.parametrize(
+    ("param", "make"),
+    [
+        ("containers", lambda b: b.stop_containers("c-123")),  # a str is not a list of uuids
+        ("containers", lambda b: b.stop_containers(["c-1", ""])),
+        ("containers", lambda b: b.stop_containers(["c-1", None])),
+        ("containers", lambda b: b.blacklist_hosts("c-123")),
+        ("deployment_uuids", lambda b: b.stop_deployments("d-1")),
+        ("deployment_uuids", lambda b: b.delete_deployments([" "])),
+        ("targets", lambda b: b.scale("d-1", 2)),
+        ("targets", lambda b: b.set_replicas({"": 2})),
+        ("deployment_uuid", lambda b: b.stop_all_containers("")),
+        ("statuses", lambda b: b.stop_all_containers("d-1", statuses="running")),
+        ("statuses", lambda b: b.stop_all_containers("d-1", statuses=[])),
+        ("expire_in_minutes", lambda b: b.blacklist_hosts(["c-1"], expire_in_minutes="60")),
+        ("timeout", lambda b: b.stop_containers(["c-1"], timeout="5")),
+        ("deadline", lambda b: b.stop_deployments(["d-1"], deadline=-1)),
+        ("concurency", lambda b: b.stop_containers(["c-1"], concurency=8)),  # a typo
+        ("fail_fast", lambda b: b.delete_deployments(["d-1"], fail_fast=1)),
+    ],
+)
+async def test_bad_bulk_arguments_are_typed_and_send_nothing(
+    scripted: ScriptedServer, scripted_client: AutoDL, param: str, make: object
+) -> None:
+    assert callable(make)
+    with pytest.raises(InvalidParameterError) as caught:
+        make(bulk_of(scripted_client))
+    assert caught.value.param == param
+    assert scripted.seen == []
+
+
+async def test_a_retry_after_beyond_the_requeue_cap_stops_the_run() -> None:
+    """The API asked for an hour's pause: the rest are not sent into it, and say so."""
+    calls: list[int] = []
+
+    async def work(i: int) -> None:
+        calls.append(i)
+        await anyio.lowlevel.checkpoint()
+        if i == 3:
+            raise rate_limited(retry_after=3600.0)
+
+    fake = FakeTime()
+    result = await BulkJob(range(100), work, concurrency=1, sleep=fake.sleep, clock=fake.clock)
+    accounted(result)
+    assert result.stopped == "rate_limited"
+    assert calls == [0, 1, 2, 3]
+    assert result.succeeded == 3
+    assert isinstance(result[3].error, RateLimitError)
+    assert result[3].runs == 1  # not slept through either
+    assert result.not_run == 96
+    assert "stopped: rate_limited" in str(result.summary())
+
+
+async def test_concurrency_drops_on_429_then_recovers_one_step_per_window() -> None:
+    fake = VirtualTime()
+    seen_at_success: list[int] = []
+    runs: dict[int, int] = {}
+    job: BulkJob[int, int]
+
+    async def work(i: int) -> int:
+        runs[i] = runs.get(i, 0) + 1
+        await anyio.lowlevel.checkpoint()
+        if i < 16 and runs[i] == 1:
+            raise rate_limited(retry_after=1.0)
+        seen_at_success.append(job.concurrency)
+        return i
+
+    job = BulkJob(range(400), work, concurrency=16, sleep=fake.sleep, clock=fake.clock)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(fake.drive)
+        result = await job
+        tg.cancel_scope.cancel()
+
+    assert result.ok
+    assert result.lowest_concurrency == 8  # one burst of 16 429s: halved once
+    assert min(seen_at_success) == 8
+    assert seen_at_success == sorted(seen_at_success)  # only ever creeping back up
+    assert seen_at_success[-1] == 16  # and all the way, never beyond
+    steps = Counter(seen_at_success)
+    # Additive increase: one more slot only after a window of `current` successes.
+    assert all(steps[n] >= n for n in range(8, 16)), steps
+    assert job.concurrency == 16
+
+
+async def test_requests_per_second_through_client_bulk_uses_the_client_clock(
+    scripted: ScriptedServer,
+) -> None:
+    fake = FakeTime()
+    starts: list[float] = []
+    async with AutoDL("t", base_url=scripted.url, sleep=fake.sleep, clock=fake.clock) as client:
+
+        async def stop(uuid: str) -> None:
+            starts.append(fake.now)
+            await client.containers.stop(uuid)
+
+        result = await client.bulk.run(
+            [f"c-{i}" for i in range(20)], stop, concurrency=8, requests_per_second=10
+        )
+    assert result.ok
+    assert len(scripted.seen) == 20
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    assert min(gaps) >= 0.1 - 1e-9  # 10 per second, whatever the concurrency
+    assert fake.now >= 1.9

@@ -10,6 +10,7 @@ import click
 
 from .. import AutoDL
 from ..types import Container, Deployment, GpuStock, Image, WalletBalance
+from . import _bulk_commands as bulk
 from . import _render as render
 from ._common import ClientSettings, client_options, output_options
 from ._render import Output
@@ -134,3 +135,9 @@ def balance(settings: ClientSettings, out: Output) -> None:
         out.record(render.balance_record(wallet))
     else:
         out.show(render.balance_table(wallet))
+
+
+# Bulk commands (they change things, so they live apart, with their confirmations).
+containers.add_command(bulk.stop_containers)
+for _command in (bulk.scale_deployments, bulk.stop_deployments, bulk.delete_deployments):
+    deployments.add_command(_command)

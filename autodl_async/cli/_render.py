@@ -9,7 +9,7 @@ is instead of being read as rich markup.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -20,6 +20,8 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from .._bulk_results import BulkSummary, ItemResult, ItemStatus
+from .._errors import APIStatusError
 from ..types import BlacklistEntry, Container, Deployment, GpuStock, Image, WalletBalance
 from ..types.containers import mask_command
 
@@ -28,6 +30,10 @@ __all__ = [
     "Output",
     "balance_table",
     "blacklist_table",
+    "bulk_item_record",
+    "bulk_problems_table",
+    "bulk_summary_table",
+    "bulk_targets_table",
     "compact_containers_table",
     "container_record",
     "containers_table",
@@ -274,3 +280,109 @@ def blacklist_table(entries: Sequence[BlacklistEntry]) -> Table:
             cell(entry.msg),
         )
     return table
+
+
+# -- bulk operations ------------------------------------------------------------------------
+
+#: How each final item status reads in a summary.
+BULK_STATUS_LABELS: Final[Mapping[ItemStatus, str]] = {
+    ItemStatus.SUCCEEDED: "succeeded",
+    ItemStatus.FAILED: "failed",
+    ItemStatus.CANCELLED: "cancelled (outcome unknown)",
+    ItemStatus.NOT_RUN: "not run (nothing sent)",
+}
+_BULK_STYLES: Final[Mapping[ItemStatus, str]] = {
+    ItemStatus.SUCCEEDED: "green",
+    ItemStatus.FAILED: "red",
+    ItemStatus.CANCELLED: "yellow",
+    ItemStatus.NOT_RUN: "dim",
+}
+
+
+def bulk_targets_table(
+    columns: Sequence[tuple[str, str]], rows: Sequence[Mapping[str, Any]]
+) -> Table:
+    """A dry run's targets: ``columns`` are ``(HEADER, key)`` pairs read from each row."""
+    table = _table()
+    for header, _ in columns:
+        table.add_column(header, no_wrap=header.endswith("UUID"))
+    for row in rows:
+        table.add_row(*(cell(row.get(key)) for _, key in columns))
+    return table
+
+
+def bulk_summary_table(summary: BulkSummary) -> Table:
+    """Counts per outcome; zero rows other than succeeded/failed are left out."""
+    table = _table()
+    table.add_column("RESULT")
+    table.add_column("COUNT", justify="right")
+    counts = {
+        ItemStatus.SUCCEEDED: summary.succeeded,
+        ItemStatus.FAILED: summary.failed,
+        ItemStatus.CANCELLED: summary.cancelled,
+        ItemStatus.NOT_RUN: summary.not_run,
+    }
+    for status, count in counts.items():
+        if count or status in (ItemStatus.SUCCEEDED, ItemStatus.FAILED):
+            label = Text(BULK_STATUS_LABELS[status], style=_BULK_STYLES[status] if count else "")
+            table.add_row(label, cell(count))
+    table.add_row(Text("total", style="bold"), cell(summary.total))
+    return table
+
+
+def _error_parts(error: BaseException | None) -> tuple[str, str, str]:
+    """``(type and code, message as sent, request id)`` of an item's error."""
+    if error is None:
+        return "", "", ""
+    if isinstance(error, APIStatusError):
+        return f"{type(error).__name__} {error.code}", error.msg, error.request_id or ""
+    return type(error).__name__, " ".join(str(error).split()), ""
+
+
+def bulk_problems_table(
+    items: Sequence[ItemResult[str, Any]], *, scrub: Callable[[str], str], limit: int = 20
+) -> Table:
+    """Items that failed or were cut off mid-call, at most ``limit`` (``--json`` has all)."""
+    table = _table()
+    table.add_column("UUID", no_wrap=True, min_width=_widest(r.item for r in items[:limit]))
+    table.add_column("RESULT", no_wrap=True)
+    table.add_column("ERROR", no_wrap=True)
+    table.add_column("MESSAGE")
+    table.add_column("REQUEST ID", no_wrap=True)
+    for item in items[:limit]:
+        kind, message, request_id = _error_parts(item.error)
+        table.add_row(
+            cell(item.item),
+            Text(item.status.value, style=_BULK_STYLES.get(item.status, "")),
+            cell(kind),
+            cell(scrub(message)),
+            cell(request_id),
+        )
+    if len(items) > limit:
+        table.caption = f"... and {len(items) - limit} more (--json lists every item)"
+    return table
+
+
+def bulk_item_record(
+    item: ItemResult[str, Any], *, action: str, scrub: Callable[[str], str], **extra: Any
+) -> dict[str, Any]:
+    """One item of a bulk run for ``--json``: the uuid, what was done, how it ended, and
+    the error's type, API ``code``, ``msg`` (as sent) and ``request_id`` when it failed."""
+    record: dict[str, Any] = {"uuid": item.item, "action": action, **extra}
+    record["status"] = item.status.value
+    record["runs"] = item.runs
+    record["elapsed"] = None if item.elapsed is None else round(item.elapsed, 4)
+    error = item.error
+    if error is None:
+        record["error"] = None
+    else:
+        detail: dict[str, Any] = {"type": type(error).__name__, "message": scrub(str(error))}
+        if isinstance(error, APIStatusError):
+            detail.update(
+                code=error.code,
+                msg=scrub(error.msg),
+                http_status=error.http_status,
+                request_id=error.request_id,
+            )
+        record["error"] = detail
+    return record

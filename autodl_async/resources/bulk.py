@@ -16,12 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Final, TypedDict, TypeVar, Unpack
+from typing import TYPE_CHECKING, Final, TypedDict, TypeVar, Unpack, cast
 
 from .._bulk import DEFAULT_ABORT_ON, DEFAULT_CONCURRENCY, BulkJob, ProgressCallback, ResultStream
 from .._config import NOT_GIVEN, NotGiven, Seconds
 from .._errors import InvalidParameterError
 from ..types.containers import Container
+from ._base import require
 from .blacklist import MAX_EXPIRE_MINUTES
 from .blacklist import Blacklist as BlacklistResource
 from .containers import Containers
@@ -66,6 +67,9 @@ class BulkOptions(TypedDict, total=False):
     rate_limit_retries: int
 
 
+_OPTION_NAMES: Final = BulkOptions.__required_keys__ | BulkOptions.__optional_keys__
+
+
 def _uuid_of(target: str | Container) -> str:
     return target.uuid if isinstance(target, Container) else target
 
@@ -73,6 +77,53 @@ def _uuid_of(target: str | Container) -> str:
 def _unique(values: Iterable[str]) -> list[str]:
     """Order-preserving de-duplication: one job never acts on a resource twice."""
     return list(dict.fromkeys(values))
+
+
+def _many(param: str, values: object) -> list[object]:
+    """The items of a collection argument; a bare string would be read as its characters."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise InvalidParameterError(
+            param, f"must be a list (or other iterable) of uuids, got {values!r}"
+        )
+    return list(values)
+
+
+def _targets(param: str, values: Iterable[str | Container]) -> list[str | Container]:
+    """Every target checked to be a non-empty uuid (or a Container) before anything is sent."""
+    found: list[str | Container] = []
+    for value in _many(param, values):
+        uuid = value.uuid if isinstance(value, Container) else value
+        if not isinstance(uuid, str) or not uuid.strip():
+            raise InvalidParameterError(
+                param, f"every item must be a non-empty uuid string, got {value!r}"
+            )
+        found.append(cast("str | Container", value))
+    return found
+
+
+def _uuids(param: str, values: Iterable[str | Container]) -> list[str]:
+    """The targets' uuids, repeats dropped."""
+    return _unique(_uuid_of(t) for t in _targets(param, values))
+
+
+def _check_limits(timeout: object, deadline: object) -> None:
+    """``timeout``/``deadline``: seconds > 0, ``None`` (no limit) or left out."""
+    for param, value in (("timeout", timeout), ("deadline", deadline)):
+        if value is None or isinstance(value, NotGiven):
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise InvalidParameterError(
+                param, f"must be seconds > 0, None or left out, got {value!r}"
+            )
+
+
+def _statuses(statuses: Collection[str]) -> list[str]:
+    found = _many("statuses", statuses)
+    if not found or not all(isinstance(s, str) and s for s in found):
+        raise InvalidParameterError(
+            "statuses", f"must be a non-empty list of statuses or None, got {statuses!r}"
+        )
+    return found  # type: ignore[return-value]  # every item checked above
 
 
 def _check_replicas(uuid: str, value: object) -> int:
@@ -136,8 +187,9 @@ class Bulk:
     ) -> BulkJob[str, None]:
         """Stop many containers (uuids or :class:`Container` objects); each stop as in
         :meth:`Containers.stop <autodl_async.resources.Containers.stop>`."""
+        _check_limits(timeout, deadline)
         return self._job(
-            _unique(_uuid_of(c) for c in containers),
+            _uuids("containers", containers),
             self._stopper(
                 decrease_one_replica_num, no_cache, cmd_before_shutdown, timeout, deadline
             ),
@@ -156,7 +208,8 @@ class Bulk:
         ``statuses=None`` means every container. The filter is sent to the server and
         applied again here, so a server that ignores it cannot widen the target set.
         """
-        wanted = None if statuses is None else frozenset(statuses)
+        require("deployment_uuid", deployment_uuid)
+        wanted = None if statuses is None else frozenset(_statuses(statuses))
         pager = self._containers.list(
             deployment_uuid, status=None if wanted is None else sorted(wanted)
         )
@@ -181,6 +234,10 @@ class Bulk:
         ``decrease_one_replica_num=True``; to empty one for good, prefer
         ``scale([uuid], 0)`` or ``stop_deployments([uuid])``.
         """
+        _check_limits(timeout, deadline)
+        require("deployment_uuid", deployment_uuid)
+        if statuses is not None:
+            _statuses(statuses)
 
         async def targets() -> list[str]:
             found = await self.resolve_containers(deployment_uuid, statuses=statuses)
@@ -210,12 +267,18 @@ class Bulk:
         Given :class:`Container` objects, one container per host (``machine_id``) is sent, as
         the blacklist is per host; given uuids, one call per container (repeats are harmless).
         """
-        if expire_in_minutes is not None and not 1 <= expire_in_minutes <= MAX_EXPIRE_MINUTES:
+        if expire_in_minutes is not None and (
+            isinstance(expire_in_minutes, bool)
+            or not isinstance(expire_in_minutes, int)
+            or not 1 <= expire_in_minutes <= MAX_EXPIRE_MINUTES
+        ):
             raise InvalidParameterError(
-                "expire_in_minutes", f"must be 1..{MAX_EXPIRE_MINUTES}, got {expire_in_minutes}"
+                "expire_in_minutes",
+                f"must be an int 1..{MAX_EXPIRE_MINUTES} (30 days), got {expire_in_minutes!r}",
             )
+        _check_limits(timeout, deadline)
         by_host: dict[str, str] = {}
-        for target in containers:
+        for target in _targets("containers", containers):
             uuid = _uuid_of(target)
             host = target.machine_id if isinstance(target, Container) else ""
             by_host.setdefault(host or f"container:{uuid}", uuid)
@@ -246,17 +309,19 @@ class Bulk:
 
         Each item's value is the count that was set. Counts are checked before anything runs.
         """
+        _check_limits(timeout, deadline)
         if isinstance(targets, Mapping):
             if replica_num is not None:
                 raise InvalidParameterError(
                     "replica_num", "give either a {uuid: n} mapping or uuids and replica_num"
                 )
+            _uuids("targets", targets.keys())
             wanted = {u: _check_replicas(u, n) for u, n in targets.items()}
         else:
             if replica_num is None:
                 raise InvalidParameterError("replica_num", "required when targets are uuids")
             count = _check_replicas("every deployment", replica_num)
-            wanted = dict.fromkeys(targets, count)
+            wanted = dict.fromkeys(_uuids("targets", targets), count)
 
         async def scale_one(uuid: str) -> int:
             await self._deployments.set_replicas(
@@ -289,11 +354,12 @@ class Bulk:
         **options: Unpack[BulkOptions],
     ) -> BulkJob[str, None]:
         """Stop many deployments (every container of each)."""
+        _check_limits(timeout, deadline)
 
         async def stop(uuid: str) -> None:
             await self._deployments.stop(uuid, timeout=timeout, deadline=deadline)
 
-        return self._job(_unique(deployment_uuids), stop, None, options)
+        return self._job(_uuids("deployment_uuids", deployment_uuids), stop, None, options)
 
     def delete_deployments(
         self,
@@ -304,11 +370,20 @@ class Bulk:
         **options: Unpack[BulkOptions],
     ) -> BulkJob[str, None]:
         """Delete many deployments (each is stopped first if it still runs)."""
+        _check_limits(timeout, deadline)
 
         async def delete(uuid: str) -> None:
             await self._deployments.delete(uuid, timeout=timeout, deadline=deadline)
 
-        return self._job(_unique(deployment_uuids), delete, None, options)
+        return self._job(_uuids("deployment_uuids", deployment_uuids), delete, None, options)
+
+    def reserve_pool(self, concurrency: int) -> int:
+        """Size the connection pool for jobs ``concurrency`` wide; returns the width available.
+
+        Every job does this when it is made, but only a pool not yet opened can grow. Call it
+        first when other calls (listing the targets, say) come before the job.
+        """
+        return self._fit_pool(concurrency)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -339,6 +414,11 @@ class Bulk:
         resolver: Callable[[], Awaitable[Iterable[K]]] | None,
         options: BulkOptions,
     ) -> BulkJob[K, V]:
+        unknown = sorted(set(options) - _OPTION_NAMES)
+        if unknown:
+            raise InvalidParameterError(
+                unknown[0], f"not a bulk option; the options are {sorted(_OPTION_NAMES)}"
+            )
         concurrency = self._fit_pool(options.get("concurrency", DEFAULT_CONCURRENCY))
         return BulkJob(
             items,
