@@ -26,6 +26,7 @@ from ._retry import RetryBudget, RetryPolicy
 from ._secret import Secret
 from ._throttle import Throttle
 from ._transport import CallStats, Clock, Sleep, Transport
+from ._waiters import Waiters
 from .resources import Account, Blacklist, Containers, Deployments, Events, GpuStocks, Images
 from .resources.bulk import Bulk
 
@@ -78,6 +79,7 @@ class AutoDL:
     gpu_stock: GpuStocks
     account: Account
     bulk: Bulk
+    waiters: Waiters
 
     def __init__(
         self,
@@ -124,7 +126,9 @@ class AutoDL:
         self.images = Images(self._transport)
         self.deployments = Deployments(self._transport)
         self.containers = Containers(self._transport)
-        self.events = Events(self._transport)
+        self.events = Events(
+            self._transport, deployments=self.deployments, containers=self.containers
+        )
         self.blacklist = Blacklist(self._transport)
         self.gpu_stock = GpuStocks(self._transport)
         self.account = Account(self._transport)
@@ -133,6 +137,9 @@ class AutoDL:
             containers=self.containers,
             deployments=self.deployments,
             blacklist=self.blacklist,
+        )
+        self.waiters = Waiters(
+            self._transport, containers=self.containers, deployments=self.deployments
         )
 
     @property

@@ -7,6 +7,7 @@ import click
 from .. import __version__
 from ._commands import balance, containers, deployments, images, stock
 from ._demo_command import demo
+from ._events import events
 from ._serve import serve
 
 __all__ = ["cli"]
@@ -22,5 +23,5 @@ def cli() -> None:
     """
 
 
-for command in (demo, serve, images, stock, deployments, containers, balance):
+for command in (demo, serve, images, stock, deployments, containers, balance, events):
     cli.add_command(command)
