@@ -3,6 +3,8 @@
 Start with :class:`AutoDL`; the embedded simulator is :mod:`autodl_async.simulator`.
 """
 
+from ._bulk import BulkJob, ResultStream
+from ._bulk_results import BulkError, BulkResult, BulkSummary, ItemResult, ItemStatus
 from ._client import AutoDL
 from ._config import NOT_GIVEN, NotGiven
 from ._errors import (
@@ -13,6 +15,7 @@ from ._errors import (
     AutoDLError,
     BadRequestError,
     ConfigurationError,
+    EventListError,
     InsufficientStockError,
     InvalidParameterError,
     MalformedResponseError,
@@ -21,12 +24,18 @@ from ._errors import (
     PermissionDeniedError,
     RateLimitError,
     ServerError,
+    WaitFailedError,
     WaitTimeoutError,
 )
+from ._event_cursor import EventCursor
+from ._event_stream import EventStream, StreamStats
 from ._pagination import AsyncPager
-from ._retry import RetryBudget, RetryPolicy
+from ._retry import FailureKind, RetryBudget, RetryPolicy
 from ._secret import Secret
 from ._units import bytes_to_gb, cuda_version, milli_to_yuan, yuan_to_milli
+from ._waiters import DeploymentState, Waiters
+from ._watch import EventWatch, WatchCursor, WatchItem
+from .resources.bulk import ACTIVE_CONTAINER_STATUSES, Bulk, BulkOptions
 from .types import (
     BlacklistEntry,
     Container,
@@ -48,6 +57,7 @@ from .types import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ACTIVE_CONTAINER_STATUSES",
     "NOT_GIVEN",
     "APIConnectionError",
     "APIStatusError",
@@ -58,6 +68,12 @@ __all__ = [
     "AutoDLError",
     "BadRequestError",
     "BlacklistEntry",
+    "Bulk",
+    "BulkError",
+    "BulkJob",
+    "BulkOptions",
+    "BulkResult",
+    "BulkSummary",
     "ConfigurationError",
     "Container",
     "ContainerEvent",
@@ -66,13 +82,21 @@ __all__ = [
     "ContainerTemplate",
     "DdpOverview",
     "Deployment",
+    "DeploymentState",
     "DeploymentStatus",
     "DeploymentTemplate",
     "DeploymentType",
+    "EventCursor",
+    "EventListError",
+    "EventStream",
+    "EventWatch",
+    "FailureKind",
     "GpuStock",
     "Image",
     "InsufficientStockError",
     "InvalidParameterError",
+    "ItemResult",
+    "ItemStatus",
     "MalformedResponseError",
     "NotFoundError",
     "NotGiven",
@@ -80,12 +104,18 @@ __all__ = [
     "Page",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResultStream",
     "RetryBudget",
     "RetryPolicy",
     "Secret",
     "ServerError",
+    "StreamStats",
+    "WaitFailedError",
     "WaitTimeoutError",
+    "Waiters",
     "WalletBalance",
+    "WatchCursor",
+    "WatchItem",
     "__version__",
     "bytes_to_gb",
     "cuda_version",

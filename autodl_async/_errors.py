@@ -11,6 +11,7 @@ the request, ask for enterprise verification, reconcile an ambiguous create)::
     │   ├── APITimeoutError           an attempt or the call's deadline ran out
     │   └── OutcomeUnknownError       a non-idempotent call (create) may or may not have happened
     ├── MalformedResponseError        the body is not the expected JSON (HTML, empty, cut)
+    │   └── EventListError            the event list cannot be followed exactly (not retried)
     ├── APIStatusError                the server answered with an error (HTTP or business code)
     │   ├── AuthenticationError       token refused (HTTP 401/403, Unauthorized)
     │   ├── PermissionDeniedError     BadRequest 无当前资源访问权限 (enterprise), TORealName
@@ -37,6 +38,7 @@ __all__ = [
     "AutoDLError",
     "BadRequestError",
     "ConfigurationError",
+    "EventListError",
     "InsufficientStockError",
     "InvalidParameterError",
     "MalformedResponseError",
@@ -47,6 +49,7 @@ __all__ = [
     "ServerError",
     "WaitFailedError",
     "WaitTimeoutError",
+    "is_transient",
 ]
 
 
@@ -133,6 +136,20 @@ class MalformedResponseError(_RequestContext):
         self.http_status = http_status
         self.body_excerpt = body_excerpt
         self.request_id = request_id
+
+
+class EventListError(MalformedResponseError):
+    """The server's event list cannot be followed exactly: rows out of order, the sort order
+    flipped, a page repeated for every ``page_index``, or rows removed under the cursor.
+
+    Unlike other malformed responses this is not retried: it would come back every time, and
+    a stream that retried it forever would stall silently.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(
+            message, method="POST", endpoint="/api/v1/dev/deployment/container/event/list"
+        )
 
 
 class APIStatusError(_RequestContext):
@@ -233,3 +250,14 @@ class WaitFailedError(AutoDLError):
     def __init__(self, message: str, *, last: Any = None) -> None:
         super().__init__(message)
         self.last = last
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a poll (stream, waiter) that failed with ``error`` should be tried again.
+
+    Connection trouble, 5xx, 429 and bodies that did not parse may pass; a definite answer
+    (token, permission, not found, bad request) and an event list that cannot be followed
+    will not, so they end the poll instead of stalling it.
+    """
+    transient = (APIConnectionError, ServerError, RateLimitError, MalformedResponseError)
+    return isinstance(error, transient) and not isinstance(error, EventListError)

@@ -21,10 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from ._errors import InvalidParameterError, MalformedResponseError
+from ._errors import EventListError, InvalidParameterError, MalformedResponseError
 from ._event_cursor import Position
 from ._event_positions import Drift, NoTotal, Read, read_from
-from ._event_rows import EVENTS_ENDPOINT, EventListError, Order, Row, page_order
+from ._event_rows import EVENTS_ENDPOINT, Order, Row, page_order
 from ._event_seek import count_older, discover_order, seek_end
 from ._event_walk import FetchIndex, Restart, walk_newest_first
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from ._event_rows import EventListError, Order, Row, rows_of
+from ._errors import EventListError
+from ._event_rows import Order, Row, rows_of
 from ._event_walk import FetchIndex, OrderCheck
 from .types.common import Page
 from .types.events import ContainerEvent

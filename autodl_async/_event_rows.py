@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Final, Literal, TypeAlias
 
-from ._errors import MalformedResponseError
+from ._errors import EventListError
 from .types.events import ContainerEvent
 
 __all__ = [
     "EVENTS_ENDPOINT",
-    "EventListError",
     "Key",
     "Order",
     "Row",
@@ -36,18 +35,6 @@ Key: TypeAlias = tuple[str, str]
 EVENTS_ENDPOINT: Final = "/api/v1/dev/deployment/container/event/list"
 # AutoDL sends +08:00; a timestamp without an offset is read in the same zone.
 _CST: Final = timezone(timedelta(hours=8))
-
-
-class EventListError(MalformedResponseError):
-    """The server's event list cannot be followed exactly: rows out of order, the sort order
-    flipped, a page repeated for every ``page_index``, or rows removed under the cursor.
-
-    Unlike other malformed responses this is not retried: it would come back every time, and
-    a stream that retried it forever would stall silently.
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, method="POST", endpoint=EVENTS_ENDPOINT)
 
 
 @dataclass(slots=True)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._event_rows import EventListError, Key, Order, Row, page_order, rows_of
+from ._errors import EventListError
+from ._event_rows import Key, Order, Row, page_order, rows_of
 from ._event_walk import MAX_WALK_PAGES, FetchIndex, OrderCheck, Restart, walk_newest_first
 from .types.common import Page
 from .types.events import ContainerEvent

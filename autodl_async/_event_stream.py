@@ -26,22 +26,16 @@ from typing import Final, Literal, TypeAlias
 import anyio.lowlevel
 
 from ._config import NOT_GIVEN, NotGiven
-from ._errors import (
-    APIConnectionError,
-    AutoDLError,
-    MalformedResponseError,
-    RateLimitError,
-    ServerError,
-)
+from ._errors import AutoDLError, is_transient
 from ._event_cursor import EventCursor, Mark, Position, coerce_cursor
 from ._event_options import StreamOptions
 from ._event_poller import Batch, Poller
-from ._event_rows import EventListError, Order, Row
+from ._event_rows import Order, Row
 from ._poll_scheduler import PollScheduler
 from .types.common import Page
 from .types.events import ContainerEvent
 
-__all__ = ["DoneCheck", "EndReason", "EventStream", "FetchPage", "StreamStats", "is_transient"]
+__all__ = ["DoneCheck", "EndReason", "EventStream", "FetchPage", "StreamStats"]
 
 logger: Final = logging.getLogger("autodl_async.events")
 
@@ -52,13 +46,6 @@ EndReason: TypeAlias = Literal[
 FetchPage: TypeAlias = Callable[[int, int, float | NotGiven], Awaitable[Page[ContainerEvent]]]
 #: Whether the deployment is stopped with every container shut down.
 DoneCheck: TypeAlias = Callable[[], Awaitable[bool]]
-
-_TRANSIENT: Final = (APIConnectionError, ServerError, RateLimitError, MalformedResponseError)
-
-
-def is_transient(error: BaseException) -> bool:
-    """Whether a failed poll should be tried again rather than end the stream."""
-    return isinstance(error, _TRANSIENT) and not isinstance(error, EventListError)
 
 
 @dataclass(slots=True)

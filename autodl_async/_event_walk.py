@@ -19,7 +19,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, TypeAlias
 
-from ._event_rows import EventListError, Row, rows_of
+from ._errors import EventListError
+from ._event_rows import Row, rows_of
 from .types.common import Page
 from .types.events import ContainerEvent
 

@@ -31,15 +31,13 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from ._config import NOT_GIVEN, NotGiven, Seconds
 from ._errors import (
-    APIConnectionError,
     AutoDLError,
     InvalidParameterError,
-    MalformedResponseError,
     NotFoundError,
     RateLimitError,
-    ServerError,
     WaitFailedError,
     WaitTimeoutError,
+    is_transient,
 )
 from ._pagination import AsyncPager
 from ._poll_scheduler import shared_scheduler
@@ -81,7 +79,6 @@ _RANK: Final = {status: index for index, status in enumerate(_LIFECYCLE)}
 _RUNNING: Final = str(ContainerStatus.RUNNING)
 _SHUTDOWN: Final = str(ContainerStatus.SHUTDOWN)
 _STOPPED: Final = str(DeploymentStatus.STOPPED)
-_TRANSIENT: Final = (APIConnectionError, ServerError, RateLimitError, MalformedResponseError)
 
 S = TypeVar("S")
 R = TypeVar("R")
@@ -524,7 +521,7 @@ class Waiters:
             try:
                 state = await observe(self._call_deadline(ends_at))
             except AutoDLError as error:
-                if transport.closed or not isinstance(error, _TRANSIENT):
+                if transport.closed or not is_transient(error):
                     raise
                 failures += 1
                 last_error = error
@@ -550,10 +547,12 @@ class Waiters:
                 pause = delay
             now = clock()
             latest = now + pause
-            if ends_at is not None:
-                latest = min(latest, ends_at - _FINAL_MARGIN)
-                if latest - now < _MIN_PAUSE:
+            if ends_at is not None and pace.timeout is not None:
+                # The last poll starts a little before the end, so its answer still counts.
+                last_start = ends_at - min(_FINAL_MARGIN, pace.timeout / 10)
+                if last_start - now < _MIN_PAUSE:
                     raise self._timed_out(what, pace, last, last_error, describe)
+                latest = min(latest, last_start)
             await scheduler.sleep_within(
                 min(now + pause * (1 - _JITTER), latest), latest, self._rng
             )

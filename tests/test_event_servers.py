@@ -9,8 +9,7 @@ from __future__ import annotations
 import pytest
 
 from autodl_async import InvalidParameterError, MalformedResponseError
-from autodl_async._event_rows import EventListError
-from autodl_async._event_stream import is_transient
+from autodl_async._errors import EventListError, is_transient
 from tests.event_support import ListServer, collect, serve_list
 
 pytestmark = pytest.mark.anyio

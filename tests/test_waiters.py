@@ -617,3 +617,22 @@ async def test_bad_arguments_name_the_parameter_and_send_nothing(
 
     assert info.value.param == param
     assert world.sim.requests == ()
+
+
+async def test_an_interval_shorter_than_the_minimum_pause_still_waits(world: World) -> None:
+    """A fast-polling waiter (the demo polls every 0.02 s) must not mistake its own short
+    interval for the end of its time: it waits out the boot and succeeds."""
+    uuid = await world.replica_set(2)
+    started = world.now()
+    running = await world.client.waiters.until_running(
+        uuid, 2, exact=True, timeout=60, interval=0.02, max_interval=0.02
+    )
+    assert {c.uuid for c in running} == world.running_uuids(uuid)
+    assert world.now() - started >= 6  # the boot really was waited for
+
+
+async def test_a_short_timeout_still_polls_before_giving_up(world: World) -> None:
+    uuid = await world.replica_set(1)
+    with pytest.raises(WaitTimeoutError):
+        await world.client.waiters.until_running(uuid, 1, timeout=3, interval=0.5)
+    assert world.requests_to(DEPLOYMENTS) >= 3  # not one poll and out

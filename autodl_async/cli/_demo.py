@@ -5,8 +5,9 @@ user's script would, so the demo doubles as a worked example. Printing is behind
 :class:`DemoView` (rich in ``_demo_view.py``) and asking the user behind ``confirm``, so the
 steps can run against the embedded simulator, a real account, or a test.
 
-Live events, waiters and the concurrent stop come from ``_polling.py``: stand-ins to be
-swapped for ``client.events.stream`` / the waiters (issue 4) and ``client.bulk`` (issue 5).
+Live events come from ``client.events.stream`` (through ``_live_events.py``, which follows
+deployments as the demo creates them), waits from ``client.waiters``, the concurrent stop from
+``client.bulk``.
 
 Whatever happens (an error, a declined prompt, Ctrl-C), every deployment the demo created is
 deleted before it returns: on a real account a leftover container costs money.
@@ -29,7 +30,6 @@ from autodl_async import (
     BlacklistEntry,
     Container,
     ContainerEvent,
-    ContainerStatus,
     ContainerTemplate,
     DeploymentType,
     GpuStock,
@@ -38,14 +38,7 @@ from autodl_async import (
     yuan_to_milli,
 )
 
-from ._polling import (
-    LiveEvents,
-    all_shut_down,
-    running_exactly,
-    stop_containers,
-    wait_for_containers,
-    wait_job_finished,
-)
+from ._live_events import LiveEvents
 
 __all__ = [
     "FALLBACK_IMAGE",
@@ -211,16 +204,15 @@ class _Demo:
         )
 
     async def _wait_running(self, live: LiveEvents, uuid: str, count: int) -> list[Container]:
-        containers = await wait_for_containers(
-            self.client,
+        running = await self.client.waiters.until_running(
             uuid,
-            running_exactly(count),
-            what=f"{count} running containers",
+            count,
+            exact=True,
             timeout=self.plan.wait_timeout,
             interval=self.plan.wait_interval,
+            max_interval=self.plan.wait_interval,
         )
         await live.flush()
-        running = [c for c in containers if c.status == ContainerStatus.RUNNING]
         return sorted(running, key=self.labels.sort_key)
 
     def _show(self, containers: Sequence[Container]) -> None:
@@ -358,13 +350,11 @@ class _Demo:
         names = ", ".join(self.labels.mapping.get(c.uuid, c.uuid) for c in victims)
         self.view.note(f"stopping {names} at once, with decrease_one_replica_num=True")
         t0 = time.monotonic()
-        results = await stop_containers(
-            self.client, [c.uuid for c in victims], decrease_one_replica_num=True
+        result = await self.client.bulk.stop_containers(
+            victims, decrease_one_replica_num=True, concurrency=plan.stop_count
         )
-        failed = [(c, err) for c, err in zip(victims, results, strict=True) if err is not None]
-        if failed:
-            container, error = failed[0]
-            raise DemoError(f"stopping {container.uuid} failed: {error}")
+        for item in result.failures():
+            raise DemoError(f"stopping {item.item} failed: {item.error}")
         left = plan.scale_down_to - plan.stop_count
         remaining = await self._wait_running(live, rs, left)
         deployment = await self.client.deployments.get(rs)
@@ -414,12 +404,11 @@ class _Demo:
         self.created.append(uuid)
         self.view.ok(f"created Job {uuid}")
         live.follow(uuid, "job")
-        containers = await wait_job_finished(
-            self.client,
+        containers = await self.client.waiters.until_job_finished(
             uuid,
-            plan.job_replicas,
             timeout=plan.wait_timeout + plan.job_seconds * plan.job_replicas,
             interval=plan.wait_interval,
+            max_interval=plan.wait_interval,
         )
         await live.flush()
         containers.sort(key=self.labels.sort_key)
@@ -440,13 +429,11 @@ class _Demo:
         self.view.step("Stop and delete")
         t0 = time.monotonic()
         await self.client.deployments.stop(rs)
-        await wait_for_containers(
-            self.client,
+        await self.client.waiters.until_stopped(
             rs,
-            all_shut_down,
-            what="every container to shut down",
             timeout=self.plan.wait_timeout,
             interval=self.plan.wait_interval,
+            max_interval=self.plan.wait_interval,
         )
         await live.flush()
         self.view.ok(f"ReplicaSet {rs} stopped after {self._elapsed(t0)}")
