@@ -28,9 +28,10 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# `make bench BENCH_ARGS=--quick` for a smoke run; `BENCH_ARGS="--only decode"` for one.
 bench: $(STAMP)
 	@$(BIN)/python -m pip install -q -e '.[cli,dev,bench]'
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 serve: $(STAMP)
 	$(BIN)/autodl-async serve
