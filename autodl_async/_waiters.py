@@ -21,26 +21,27 @@ never ends the wait; a definite answer (token, permission, not found) is raised 
 
 from __future__ import annotations
 
-import logging
-import math
 import random
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection, Hashable
+from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from ._config import NOT_GIVEN, NotGiven, Seconds
 from ._errors import (
-    AutoDLError,
     InvalidParameterError,
     NotFoundError,
-    RateLimitError,
     WaitFailedError,
-    WaitTimeoutError,
-    is_transient,
 )
 from ._pagination import AsyncPager
-from ._poll_scheduler import shared_scheduler
+from ._wait_loop import (
+    DEFAULT_INTERVAL,
+    DEFAULT_MAX_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT,
+    Pace,
+    make_pace,
+    poll_until,
+)
 from .resources._base import require
 from .resources.containers import Containers
 from .resources.deployments import Deployments
@@ -58,20 +59,6 @@ __all__ = [
     "Waiters",
 ]
 
-logger: Final = logging.getLogger("autodl_async.waiters")
-
-#: Seconds a waiter waits when ``timeout`` is left out. Boots take about a minute on the live
-#: service; ten minutes covers a slow schedule without hanging a script that forgot a bound.
-DEFAULT_WAIT_TIMEOUT: Final = 600.0
-#: Seconds between polls while the state changes.
-DEFAULT_INTERVAL: Final = 2.0
-#: Seconds between polls once nothing has changed for a while, and between retries at most.
-DEFAULT_MAX_INTERVAL: Final = 15.0
-
-_GROWTH: Final = 1.5  # interval multiplier per poll that saw no change
-_JITTER: Final = 0.1  # a poll is due anywhere in the last tenth of its interval
-_FINAL_MARGIN: Final = 1.0  # the last poll starts this long before the deadline
-_MIN_PAUSE: Final = 0.05  # less time than this left before the last poll: stop
 _PAGE_SIZE: Final = 100
 
 _LIFECYCLE: Final[tuple[str, ...]] = tuple(str(s) for s in ContainerStatus)
@@ -80,7 +67,6 @@ _RUNNING: Final = str(ContainerStatus.RUNNING)
 _SHUTDOWN: Final = str(ContainerStatus.SHUTDOWN)
 _STOPPED: Final = str(DeploymentStatus.STOPPED)
 
-S = TypeVar("S")
 R = TypeVar("R")
 
 
@@ -120,37 +106,6 @@ class DeploymentState:
 OnDeploymentPoll = Callable[[DeploymentState], object]
 OnContainerPoll = Callable[[Container], object]
 Condition = Callable[[DeploymentState], bool]
-
-
-@dataclass(frozen=True, slots=True)
-class _Pace:
-    timeout: float | None
-    interval: float
-    max_interval: float
-
-
-def _positive(param: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidParameterError(param, f"must be a number of seconds, got {value!r}")
-    if not math.isfinite(value) or value <= 0:
-        raise InvalidParameterError(param, f"must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
-def _pace(timeout: Seconds | NotGiven, interval: float, max_interval: float) -> _Pace:
-    if isinstance(timeout, NotGiven):
-        limit: float | None = DEFAULT_WAIT_TIMEOUT
-    elif timeout is None:
-        limit = None
-    else:
-        if isinstance(timeout, float | int) and math.isinf(timeout):
-            raise InvalidParameterError("timeout", "use None, not infinity, for no limit")
-        limit = _positive("timeout", timeout)
-    low = _positive("interval", interval)
-    high = _positive("max_interval", max_interval)
-    if high < low:
-        raise InvalidParameterError("max_interval", f"must be >= interval ({high!r} < {low!r})")
-    return _Pace(limit, low, high)
 
 
 def _count(count: object) -> int:
@@ -264,7 +219,7 @@ class Waiters:
         """
         require("deployment_uuid", deployment_uuid)
         wanted = _count(count)
-        pace = _pace(timeout, interval, max_interval)
+        pace = make_pace(timeout, interval, max_interval)
         _callable("on_poll", on_poll)
 
         def decide(state: DeploymentState) -> list[Container] | None:
@@ -312,7 +267,7 @@ class Waiters:
         left running); ``last`` then holds every container.
         """
         require("deployment_uuid", deployment_uuid)
-        pace = _pace(timeout, interval, max_interval)
+        pace = make_pace(timeout, interval, max_interval)
         _callable("on_poll", on_poll)
 
         def decide(state: DeploymentState) -> list[Container] | None:
@@ -358,7 +313,7 @@ class Waiters:
         so no container is still billing or shutting down.
         """
         require("deployment_uuid", deployment_uuid)
-        pace = _pace(timeout, interval, max_interval)
+        pace = make_pace(timeout, interval, max_interval)
         _callable("on_poll", on_poll)
 
         def decide(state: DeploymentState) -> list[Container] | None:
@@ -388,7 +343,7 @@ class Waiters:
         require("deployment_uuid", deployment_uuid)
         if not callable(condition):
             raise InvalidParameterError("condition", f"must be callable, got {condition!r}")
-        pace = _pace(timeout, interval, max_interval)
+        pace = make_pace(timeout, interval, max_interval)
         _callable("on_poll", on_poll)
 
         def decide(state: DeploymentState) -> DeploymentState | None:
@@ -418,7 +373,7 @@ class Waiters:
         require("deployment_uuid", deployment_uuid)
         require("container_uuid", container_uuid)
         wanted = _statuses(status)
-        pace = _pace(timeout, interval, max_interval)
+        pace = make_pace(timeout, interval, max_interval)
         _callable("on_poll", on_poll)
 
         async def observe(deadline: Seconds | NotGiven) -> Container:
@@ -435,14 +390,16 @@ class Waiters:
                 )
             return None
 
-        return await self._poll(
-            f"container {container_uuid} to be {' or '.join(wanted)}",
-            observe,
-            decide,
-            lambda c: c.status,
-            lambda c: f"status {c.status or '?'}",
-            pace,
-            on_poll,
+        return await poll_until(
+            self._transport,
+            self._rng,
+            what=f"container {container_uuid} to be {' or '.join(wanted)}",
+            observe=observe,
+            decide=decide,
+            fingerprint=lambda c: c.status,
+            describe=lambda c: f"status {c.status or '?'}",
+            pace=pace,
+            on_poll=on_poll,
         )
 
     # -- reading --------------------------------------------------------------------------
@@ -452,14 +409,22 @@ class Waiters:
         deployment_uuid: str,
         what: str,
         decide: Callable[[DeploymentState], R | None],
-        pace: _Pace,
+        pace: Pace,
         on_poll: OnDeploymentPoll | None,
     ) -> R:
         async def observe(deadline: Seconds | NotGiven) -> DeploymentState:
             return await self._read_deployment(deployment_uuid, deadline)
 
-        return await self._poll(
-            what, observe, decide, _fingerprint, DeploymentState.describe, pace, on_poll
+        return await poll_until(
+            self._transport,
+            self._rng,
+            what=what,
+            observe=observe,
+            decide=decide,
+            fingerprint=_fingerprint,
+            describe=DeploymentState.describe,
+            pace=pace,
+            on_poll=on_poll,
         )
 
     async def _read_deployment(
@@ -494,97 +459,3 @@ class Waiters:
             )
 
         return AsyncPager(fetch, page_size=_PAGE_SIZE, endpoint="container/list")
-
-    # -- the loop -------------------------------------------------------------------------
-
-    async def _poll(
-        self,
-        what: str,
-        observe: Callable[[Seconds | NotGiven], Awaitable[S]],
-        decide: Callable[[S], R | None],
-        fingerprint: Callable[[S], Hashable],
-        describe: Callable[[S], str],
-        pace: _Pace,
-        on_poll: Callable[[S], object] | None,
-    ) -> R:
-        """Observe, decide, sleep; until ``decide`` returns a result, raises, or time is up."""
-        transport = self._transport
-        clock = transport.clock
-        scheduler = shared_scheduler(transport, sleep=transport.sleep, clock=clock)
-        ends_at = None if pace.timeout is None else clock() + pace.timeout
-        last: S | None = None
-        last_error: AutoDLError | None = None
-        seen: Hashable = object()
-        delay = pace.interval
-        failures = 0
-        while True:
-            try:
-                state = await observe(self._call_deadline(ends_at))
-            except AutoDLError as error:
-                if transport.closed or not is_transient(error):
-                    raise
-                failures += 1
-                last_error = error
-                pause = self._retry_pause(failures, error, pace)
-                logger.debug(
-                    "waiting for %s: poll failed (%s), retry %d in %.2fs",
-                    what,
-                    type(error).__name__,
-                    failures,
-                    pause,
-                )
-            else:
-                failures = 0
-                last, last_error = state, None
-                if on_poll is not None:
-                    on_poll(state)
-                result = decide(state)
-                if result is not None:
-                    return result
-                mark = fingerprint(state)
-                delay = pace.interval if mark != seen else min(pace.max_interval, delay * _GROWTH)
-                seen = mark
-                pause = delay
-            now = clock()
-            latest = now + pause
-            if ends_at is not None and pace.timeout is not None:
-                # The last poll starts a little before the end, so its answer still counts.
-                last_start = ends_at - min(_FINAL_MARGIN, pace.timeout / 10)
-                if last_start - now < _MIN_PAUSE:
-                    raise self._timed_out(what, pace, last, last_error, describe)
-                latest = min(latest, last_start)
-            await scheduler.sleep_within(
-                min(now + pause * (1 - _JITTER), latest), latest, self._rng
-            )
-
-    def _call_deadline(self, ends_at: float | None) -> Seconds | NotGiven:
-        """Bound each request by the time the wait has left, so a hung call cannot overrun it."""
-        if ends_at is None:
-            return NOT_GIVEN
-        left = max(ends_at - self._transport.clock(), 0.001)
-        default = self._transport.deadline
-        return left if default is None else min(left, default)
-
-    def _retry_pause(self, failures: int, error: AutoDLError, pace: _Pace) -> float:
-        ceiling = min(pace.max_interval, pace.interval * 2.0 ** min(failures - 1, 32))
-        pause = ceiling * self._rng.uniform(0.5, 1.0)
-        if isinstance(error, RateLimitError) and error.retry_after is not None:
-            pause = max(pause, error.retry_after)
-        return pause
-
-    @staticmethod
-    def _timed_out(
-        what: str,
-        pace: _Pace,
-        last: S | None,
-        last_error: AutoDLError | None,
-        describe: Callable[[S], str],
-    ) -> WaitTimeoutError:
-        seen = "no poll succeeded" if last is None else f"last seen: {describe(last)}"
-        if last_error is not None:
-            seen += f"; the last poll failed with {type(last_error).__name__}: {last_error}"
-        error = WaitTimeoutError(
-            f"gave up after {pace.timeout:g}s waiting for {what}; {seen}", last=last
-        )
-        error.__cause__ = last_error
-        return error

@@ -29,6 +29,7 @@ from autodl_async import (
 )
 from autodl_async._errors import WaitFailedError
 from autodl_async._poll_scheduler import shared_scheduler
+from autodl_async._wait_loop import _call_deadline
 from autodl_async._waiters import DEFAULT_WAIT_TIMEOUT, DeploymentState
 from autodl_async.simulator import FaultRule, Simulator, SimulatorConfig, VirtualClock
 from tests.scripted import ScriptedServer, success
@@ -534,13 +535,13 @@ async def test_left_out_timeout_means_the_default_and_none_means_no_limit(world:
 
 
 async def test_each_request_is_bounded_by_the_time_the_wait_has_left(world: World) -> None:
-    waiters = world.client.waiters
+    transport = world.client._transport
     now = world.now()
 
-    assert waiters._call_deadline(now + 7.5) == 7.5
-    assert waiters._call_deadline(now + 500) == 120.0  # the client's own deadline is lower
-    assert waiters._call_deadline(now - 1) == 0.001  # a spent wait: tiny, never negative
-    assert waiters._call_deadline(None) is NOT_GIVEN
+    assert _call_deadline(transport, now + 7.5) == 7.5
+    assert _call_deadline(transport, now + 500) == 120.0  # the client's own deadline is lower
+    assert _call_deadline(transport, now - 1) == 0.001  # a spent wait: tiny, never negative
+    assert _call_deadline(transport, None) is NOT_GIVEN
 
 
 async def test_waiters_share_the_clients_wake_ups(world: World) -> None:
