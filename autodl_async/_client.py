@@ -99,6 +99,10 @@ class AutoDL:
         clock: Clock = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:
+        if token is not None and not isinstance(token, str | Secret):
+            raise ConfigurationError(f"token must be a str, got {type(token).__name__}")
+        if base_url is not None and not isinstance(base_url, str):
+            raise ConfigurationError(f"base_url must be a str, got {type(base_url).__name__}")
         raw_token = token if token is not None else os.environ.get(TOKEN_ENV)
         secret = raw_token if isinstance(raw_token, Secret) else Secret(raw_token or "")
         if not secret or not secret.reveal().strip():

@@ -85,6 +85,9 @@ class _RequestContext(AutoDLError):
         self.method = method
         self.endpoint = endpoint
         self.attempts = attempts
+        #: An earlier attempt of this call may have been carried out (its answer was lost and
+        #: it was retried): a "not found" now may mean the first attempt already did the job.
+        self.earlier_attempt_may_have_acted = False
 
 
 class APIConnectionError(_RequestContext):

@@ -15,6 +15,7 @@ from ._errors import InvalidParameterError
 from ._event_cursor import EventCursor
 from ._event_policy import PollPolicy
 from ._event_rows import Order
+from .types.containers import warn_unknown_statuses
 
 __all__ = ["OrderChoice", "Start", "StreamKwargs", "StreamOptions"]
 
@@ -76,6 +77,8 @@ class StreamOptions:
         _uuid("container_uuid", self.container_uuid)
         _uuid("until_container", self.until_container)
         _uuid("until_status", self.until_status)
+        if self.until_status is not None:
+            warn_unknown_statuses("until_status", [self.until_status])
         if self.start not in ("beginning", "now"):
             raise InvalidParameterError(
                 "start", f"must be 'beginning' or 'now', got {self.start!r}"

@@ -245,6 +245,7 @@ class Transport:
         started = self._clock()
         ends_at = None if call_limit is None else started + call_limit
         attempt = 0
+        may_have_acted = False  # an attempt already retried may have been carried out
         while True:
             attempt += 1
             pause = self.throttle.delay()
@@ -276,6 +277,7 @@ class Transport:
                 error = failure.error
                 if isinstance(error, APIConnectionError | APIStatusError | MalformedResponseError):
                     error.attempts = attempt
+                    error.earlier_attempt_may_have_acted = may_have_acted
                 if not idempotent and failure.kind.maybe_acted:
                     raise OutcomeUnknownError(
                         f"{method} {path} may have reached the server but its answer was lost "
@@ -289,6 +291,7 @@ class Transport:
                 if delay is None or (ends_at is not None and self._clock() + delay >= ends_at):
                     raise error from None
                 self.stats.retries += 1
+                may_have_acted = may_have_acted or failure.kind.maybe_acted
                 logger.debug(
                     "retrying %s %s after attempt %d failed (%s); sleeping %.3fs",
                     method,

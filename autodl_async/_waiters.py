@@ -7,10 +7,10 @@ never come. So every waiter here takes its own wall-clock ``timeout``, returns t
 saw when it succeeded, and gives up at once with :class:`WaitFailedError` when the wanted state
 has become impossible.
 
-They poll the deployment and container lists, as the field notes recommend, and trust only
-what those show: a Job's deployment ``status`` stays ``running`` after it finished (field notes
-§5), so Jobs are judged by ``finished_num`` and their containers' statuses. Statuses the SDK
-does not know are never taken as "done".
+They poll the deployment and container lists, as docs/api-field-notes.md recommends, and
+trust only what those show: a Job's deployment ``status`` stays ``running`` after it
+finished (§5 there), so Jobs are judged by ``finished_num`` and their containers'
+statuses. Statuses the SDK does not know are never taken as "done".
 
 Polls are quick while the state changes and back off towards ``max_interval`` while it does
 not, with jitter, on the client's shared wake-up grid (:mod:`._poll_scheduler`) so a hundred
@@ -45,7 +45,7 @@ from ._wait_loop import (
 from .resources._base import require
 from .resources.containers import Containers
 from .resources.deployments import Deployments
-from .types.containers import Container, ContainerStatus
+from .types.containers import Container, ContainerStatus, warn_unknown_statuses
 from .types.deployments import Deployment, DeploymentStatus, DeploymentType
 
 if TYPE_CHECKING:
@@ -125,6 +125,7 @@ def _statuses(status: object) -> tuple[str, ...]:
         raise InvalidParameterError(
             "status", f"every status must be a non-empty string, got {status!r}"
         )
+    warn_unknown_statuses("status", checked)
     return checked
 
 

@@ -142,6 +142,7 @@ async def test_deployments_ddp_overview(env: Env) -> None:
     [row] = await env.client.deployments.ddp_overview(uuid)
     [package] = env.sim.config.ddp_packages
     assert (row.gpu_type, row.total) == (package.gpu_type, package.total)
+    assert row.dc_names == list(package.dc_list)  # the wire may send one string or a list
 
 
 async def test_containers_list_and_filters(env: Env) -> None:
@@ -222,3 +223,18 @@ async def test_permission_gate_is_per_endpoint() -> None:
         with pytest.raises(PermissionDeniedError) as caught:
             await client.deployments.list().to_list()
         assert caught.value.msg == "无当前资源访问权限"
+
+
+@pytest.mark.parametrize(
+    ("wire", "names"),
+    [
+        ("westDC2", ["westDC2"]),
+        ("westDC2, westDC3", ["westDC2", "westDC3"]),
+        (["a", "b"], ["a", "b"]),
+        (None, []),
+    ],
+)
+def test_ddp_regions_read_either_wire_shape(wire: str | list[str] | None, names: list[str]) -> None:
+    from autodl_async import DdpOverview
+
+    assert DdpOverview(dc_list=wire).dc_names == names

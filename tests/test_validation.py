@@ -9,6 +9,7 @@ import pytest
 
 from autodl_async import (
     AutoDL,
+    ConfigurationError,
     ContainerTemplate,
     InvalidParameterError,
     cuda_version,
@@ -49,6 +50,20 @@ def tpl(**changes: object) -> ContainerTemplate:
         ({"memory_size_to_gb": 274877906944}, "memory_size_to_gb"),
         ({"price_from": 5000, "price_to": 100}, "price_from"),
         ({"price_from": -1}, "price_from"),
+        # Wrong types are named, not left to fail as a bare TypeError or a server 请求参数错误.
+        ({"gpu_num": "1"}, "gpu_num"),
+        ({"gpu_num": None}, "gpu_num"),
+        ({"gpu_num": 1.5}, "gpu_num"),
+        ({"gpu_num": True}, "gpu_num"),
+        ({"gpu_num": 0}, "gpu_num"),
+        ({"cuda_v_from": "118"}, "cuda_v_from"),
+        ({"dc_list": "westDC2"}, "dc_list"),
+        ({"gpu_name_set": "RTX 4090"}, "gpu_name_set"),
+        ({"gpu_name_set": ["RTX 4090", 3090]}, "gpu_name_set"),
+        ({"cmd": ["sleep", "1"]}, "cmd"),
+        ({"service_6006_port_protocol": "htp"}, "service_6006_port_protocol"),
+        # A price in yuan where yuan × 1000 is meant: ¥0.009/h schedules nothing, silently.
+        ({"price_to": 9}, "price_to"),
     ],
 )
 def test_template_rejects(changes: dict[str, object], param: str) -> None:
@@ -93,6 +108,13 @@ def test_modern_fields_do_not_warn() -> None:
         (
             {"deployment_type": "Container", "reuse_container_scope": "everything"},
             "reuse_container_scope",
+        ),
+        ({"deployment_type": "Container", "name": 123}, "name"),
+        ({"deployment_type": "ReplicaSet", "replica_num": "2"}, "replica_num"),
+        ({"deployment_type": "Container", "reuse_container": "yes"}, "reuse_container"),
+        (
+            {"deployment_type": "Container", "container_template": {"cmd": "x"}},
+            "container_template",
         ),
     ],
 )
@@ -158,3 +180,20 @@ def test_price_helpers() -> None:
     for bad in (-1, float("nan"), float("inf"), "1"):
         with pytest.raises(InvalidParameterError):
             yuan_to_milli(bad)  # type: ignore[arg-type]
+
+
+def test_a_bare_string_for_a_list_says_how_to_fix_it() -> None:
+    with pytest.raises(InvalidParameterError, match=r"use \['westDC2'\]"):
+        tpl(dc_list="westDC2")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [({"token": 123}, "token must be a str"), ({"base_url": 123}, "base_url must be a str")],
+)
+def test_client_arguments_of_the_wrong_type_are_configuration_errors(
+    kwargs: dict[str, object], needle: str
+) -> None:
+    args: dict[str, object] = {"token": "t", **kwargs}
+    with pytest.raises(ConfigurationError, match=needle):
+        AutoDL(**args)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""Account-level endpoints found beyond the doc (field notes §4)."""
+"""Account-level endpoints found beyond the doc (docs/api-field-notes.md §4)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from .._config import NOT_GIVEN, NotGiven, Seconds
 from .._decoding import EnvelopeDecoder
 from .._errors import MalformedResponseError
 from ..types.account import WalletBalance
+from ._arguments import checked
 from ._base import Resource
 
 __all__ = ["Account"]
@@ -19,6 +20,7 @@ _BALANCE: Final = EnvelopeDecoder[WalletBalance](WalletBalance)
 class Account(Resource):
     """``client.account``."""
 
+    @checked
     async def balance(
         self,
         *,

@@ -8,6 +8,7 @@ from .._config import NOT_GIVEN, NotGiven, Seconds
 from .._decoding import EnvelopeDecoder
 from .._errors import InvalidParameterError
 from ..types.blacklist import BlacklistEntry
+from ._arguments import checked
 from ._base import Resource, require
 
 __all__ = ["Blacklist"]
@@ -24,6 +25,7 @@ MAX_EXPIRE_MINUTES: Final = 30 * 24 * 60
 class Blacklist(Resource):
     """``client.blacklist``."""
 
+    @checked
     async def add(
         self,
         container_uuid: str,
@@ -53,6 +55,7 @@ class Blacklist(Resource):
             "POST", _PATH, _NONE, body=body, idempotent=True, timeout=timeout, deadline=deadline
         )
 
+    @checked
     async def list(
         self,
         *,

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Final, TypedDict, TypeVar, Unpack, cast
 from .._bulk import DEFAULT_ABORT_ON, DEFAULT_CONCURRENCY, BulkJob, ProgressCallback, ResultStream
 from .._config import NOT_GIVEN, NotGiven, Seconds
 from .._errors import InvalidParameterError
-from ..types.containers import Container
+from ..types.containers import Container, warn_unknown_statuses
 from ._base import require
 from .blacklist import MAX_EXPIRE_MINUTES
 from .blacklist import Blacklist as BlacklistResource
@@ -123,6 +123,7 @@ def _statuses(statuses: Collection[str]) -> list[str]:
         raise InvalidParameterError(
             "statuses", f"must be a non-empty list of statuses or None, got {statuses!r}"
         )
+    warn_unknown_statuses("statuses", found)  # type: ignore[arg-type]  # checked above
     return found  # type: ignore[return-value]  # every item checked above
 
 

@@ -11,6 +11,7 @@ from .._errors import InvalidParameterError
 from .._pagination import AsyncPager
 from ..types.common import Page
 from ..types.containers import Container
+from ._arguments import checked
 from ._base import Resource, check_page, page_of, require
 
 __all__ = ["Containers"]
@@ -41,6 +42,7 @@ def _range(body: dict[str, Any], name: str, low: float | None, high: float | Non
 class Containers(Resource):
     """``client.containers``."""
 
+    @checked
     async def list_page(
         self,
         deployment_uuid: str,
@@ -108,6 +110,7 @@ class Containers(Resource):
         )
         return page_of(data)
 
+    @checked
     def list(
         self,
         deployment_uuid: str,
@@ -124,6 +127,7 @@ class Containers(Resource):
 
         return AsyncPager(fetch, page_size=page_size, endpoint=_LIST_PATH)
 
+    @checked
     async def stop(
         self,
         container_uuid: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import logging
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -27,9 +28,12 @@ from ..types.deployments import (
     PortProtocol,
     ReuseScope,
 )
+from ._arguments import checked
 from ._base import Resource, check_page, page_of, require
 
 __all__ = ["Deployments"]
+
+logger: Final = logging.getLogger("autodl_async")
 
 _PATH: Final = "/api/v1/dev/deployment"
 _LIST_PATH: Final = "/api/v1/dev/deployment/list"
@@ -54,6 +58,7 @@ _STATUS_FILTERS: Final = ("running", "stopped")
 class Deployments(Resource):
     """``client.deployments``."""
 
+    @checked
     async def create(
         self,
         *,
@@ -162,6 +167,7 @@ class Deployments(Resource):
                 return deployment.uuid
         return None
 
+    @checked
     async def list_page(
         self,
         page_index: int = 1,
@@ -197,6 +203,7 @@ class Deployments(Resource):
         )
         return page_of(data)
 
+    @checked
     def list(
         self,
         *,
@@ -223,6 +230,7 @@ class Deployments(Resource):
 
         return AsyncPager(fetch, page_size=page_size, endpoint=_LIST_PATH)
 
+    @checked
     async def get(
         self,
         deployment_uuid: str,
@@ -245,6 +253,7 @@ class Deployments(Resource):
             endpoint=_LIST_PATH,
         )
 
+    @checked
     async def set_replicas(
         self,
         deployment_uuid: str,
@@ -271,6 +280,7 @@ class Deployments(Resource):
             return str(data["deployment_uuid"])
         return deployment_uuid
 
+    @checked
     async def stop(
         self,
         deployment_uuid: str,
@@ -290,6 +300,7 @@ class Deployments(Resource):
             deadline=deadline,
         )
 
+    @checked
     async def delete(
         self,
         deployment_uuid: str,
@@ -297,12 +308,31 @@ class Deployments(Resource):
         timeout: Seconds | NotGiven = NOT_GIVEN,
         deadline: Seconds | NotGiven = NOT_GIVEN,
     ) -> None:
-        """Delete the deployment, stopping it first if it still runs."""
-        body = {"deployment_uuid": require("deployment_uuid", deployment_uuid)}
-        await self._call(
-            "DELETE", _PATH, _ANY, body=body, idempotent=True, timeout=timeout, deadline=deadline
-        )
+        """Delete the deployment, stopping it first if it still runs.
 
+        If an attempt's answer was lost and the retry finds the deployment gone, the lost
+        attempt did the job: that is a success, not a :class:`NotFoundError`. A deployment
+        that never existed (or was deleted before this call) still raises it.
+        """
+        body = {"deployment_uuid": require("deployment_uuid", deployment_uuid)}
+        try:
+            await self._call(
+                "DELETE",
+                _PATH,
+                _ANY,
+                body=body,
+                idempotent=True,
+                timeout=timeout,
+                deadline=deadline,
+            )
+        except NotFoundError as error:
+            if not error.earlier_attempt_may_have_acted:
+                raise
+            logger.debug(
+                "delete of %s: gone on retry, so the lost attempt deleted it", deployment_uuid
+            )
+
+    @checked
     async def ddp_overview(
         self,
         deployment_uuid: str,

@@ -28,6 +28,7 @@ from ..types.common import Page
 from ..types.containers import ContainerStatus
 from ..types.deployments import DeploymentStatus
 from ..types.events import ContainerEvent
+from ._arguments import checked
 from ._base import Resource, check_page, page_of, require
 from .containers import Containers
 from .deployments import Deployments
@@ -63,6 +64,7 @@ class Events(Resource):
         self._containers = containers or Containers(transport)
         self._streams: weakref.WeakSet[EventStream] = weakref.WeakSet()
 
+    @checked
     async def list_page(
         self,
         deployment_uuid: str,
@@ -95,6 +97,7 @@ class Events(Resource):
         )
         return page_of(data)
 
+    @checked
     def list(
         self,
         deployment_uuid: str,
@@ -288,7 +291,7 @@ class Events(Resource):
 
     def _grow_pool(self, streams: int) -> None:
         """Each stream holds at most one request in flight; give them a connection each
-        (aiohttp's default of 100 queued 900 of 1,000 polls, ``perf-limits.md`` §3)."""
+        (aiohttp's default of 100 queued 900 of 1,000 polls: docs/perf-limits.md, event polling)."""
         transport = self._transport
         wanted = streams + _POOL_SPARE
         if streams <= 100 or transport.max_connections >= wanted:

@@ -9,6 +9,7 @@ from .._decoding import EnvelopeDecoder
 from .._pagination import AsyncPager
 from ..types.common import Page
 from ..types.images import Image
+from ._arguments import checked
 from ._base import Resource, check_page, page_of
 
 __all__ = ["Images"]
@@ -20,6 +21,7 @@ _PAGE: Final = EnvelopeDecoder[Page[Image] | list[Image]](Page[Image] | list[Ima
 class Images(Resource):
     """``client.images``: the account's saved private images."""
 
+    @checked
     async def list_page(
         self,
         page_index: int = 1,
@@ -37,6 +39,7 @@ class Images(Resource):
         )
         return page_of(data)
 
+    @checked
     def list(
         self,
         *,

@@ -9,6 +9,7 @@ from .._config import NOT_GIVEN, NotGiven, Seconds
 from .._decoding import EnvelopeDecoder
 from .._errors import InvalidParameterError
 from ..types.stock import GpuStock
+from ._arguments import checked
 from ._base import Resource, require
 
 __all__ = ["GpuStocks"]
@@ -34,6 +35,7 @@ def _normalise(data: _WIRE | None) -> dict[str, GpuStock]:
 class GpuStocks(Resource):
     """``client.gpu_stock``."""
 
+    @checked
     async def get(
         self,
         region: str,

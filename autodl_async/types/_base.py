@@ -13,7 +13,9 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["RequestModel", "ResponseModel", "request_body"]
+from .._errors import InvalidParameterError
+
+__all__ = ["RequestModel", "ResponseModel", "check_field_types", "request_body"]
 
 
 class ResponseModel(msgspec.Struct, kw_only=True, gc=False):
@@ -23,6 +25,33 @@ class ResponseModel(msgspec.Struct, kw_only=True, gc=False):
 class RequestModel(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A body the SDK sends. Defaults are sent (the API requires most template fields);
     only fields left as ``None`` are dropped, see :func:`request_body`."""
+
+
+def check_field_types(model: msgspec.Struct) -> None:
+    """Reject a wrongly typed field by name, before anything else looks at it.
+
+    msgspec checks types when it decodes, not when a Struct is built in Python, so
+    ``ContainerTemplate(gpu_num="1")`` would otherwise reach a comparison and fail there with
+    a bare ``TypeError`` (or reach the server and come back as 请求参数错误 with no field
+    named). A bare string where a list is wanted (``dc_list="westDC2"``) is caught here too.
+    """
+    for field in msgspec.structs.fields(type(model)):
+        value = getattr(model, field.name)
+        kind = field.type
+        if isinstance(kind, type) and issubclass(kind, msgspec.Struct):
+            if not isinstance(value, kind):
+                raise InvalidParameterError(
+                    field.name, f"must be a {kind.__name__}, got {type(value).__name__}"
+                )
+            continue
+        try:
+            msgspec.convert(value, kind, strict=True)
+        except msgspec.ValidationError as exc:
+            if isinstance(value, str) and "array" in str(exc):
+                raise InvalidParameterError(
+                    field.name, f"must be a list, not one string: use [{value!r}]"
+                ) from None
+            raise InvalidParameterError(field.name, f"{exc} (got {value!r})") from None
 
 
 def _drop_none(value: Any) -> Any:

@@ -40,3 +40,15 @@ class DdpOverview(ResponseModel):
     total: int | float = 0
     balance: int | float = 0
     dc_list: str | list[str] | None = None
+
+    @property
+    def dc_names(self) -> list[str]:
+        """The regions as a list, whether the server sent a list or one (comma-separated) string.
+
+        Live responses disagree on ``dc_list``'s type; this reads either.
+        """
+        if self.dc_list is None:
+            return []
+        if isinstance(self.dc_list, list):
+            return [name for name in self.dc_list if name]
+        return [name.strip() for name in self.dc_list.split(",") if name.strip()]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+import logging
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Final
 
@@ -33,6 +35,27 @@ class ContainerStatus(enum.StrEnum):
     RUNNING = "running"
     SHUTTING_DOWN = "shutting_down"
     SHUTDOWN = "shutdown"
+
+
+_KNOWN: Final = frozenset(str(s) for s in ContainerStatus)
+_logger: Final = logging.getLogger("autodl_async")
+
+
+def warn_unknown_statuses(param: str, statuses: Iterable[str]) -> None:
+    """Log a warning for a status the SDK does not know (a typo such as ``runing``).
+
+    Not an error: the API may add statuses (the private cloud has ``in_cache``), and a filter
+    or an end condition naming one must still work. But a typo silently matching nothing is
+    the worse failure, so it is said once, where the argument was given.
+    """
+    unknown = sorted({s for s in statuses if s not in _KNOWN})
+    if unknown:
+        _logger.warning(
+            "%s: unknown container status %s (known: %s); sending it as given",
+            param,
+            ", ".join(repr(s) for s in unknown),
+            ", ".join(ContainerStatus),
+        )
 
 
 def mask_command(command: str) -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import enum
 import warnings
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 
 import msgspec
 
 from .._errors import InvalidParameterError
 from .._units import BYTES_PER_GB
-from ._base import RequestModel, ResponseModel
+from ._base import RequestModel, ResponseModel, check_field_types
 
 __all__ = [
     "ContainerTemplate",
@@ -21,6 +21,11 @@ __all__ = [
     "DeploymentTemplate",
     "DeploymentType",
 ]
+
+
+#: ¥0.1/h in the API's yuan × 1000: no GPU rents for less, so a ``price_to`` below it is a
+#: price given in yuan by mistake (9 meaning ¥9/h is ¥0.009/h to the API: nothing schedules).
+_CHEAPEST_PRICE: Final = 100
 
 
 class DeploymentType(enum.StrEnum):
@@ -129,6 +134,7 @@ class ContainerTemplate(RequestModel):
     cuda_v: int | None = None
 
     def __post_init__(self) -> None:
+        check_field_types(self)
         if not self.image_uuid:
             raise InvalidParameterError("image_uuid", "must not be empty")
         if not self.cmd:
@@ -151,8 +157,8 @@ class ContainerTemplate(RequestModel):
             raise InvalidParameterError("dc_list", "name at least one region, e.g. ['westDC2']")
         if self.dc_list is not None and (not self.dc_list or not all(self.dc_list)):
             raise InvalidParameterError("dc_list", "must not be empty")
-        if self.gpu_num < 0:
-            raise InvalidParameterError("gpu_num", f"must be >= 0, got {self.gpu_num}")
+        if self.gpu_num < 1:
+            raise InvalidParameterError("gpu_num", f"must be >= 1, got {self.gpu_num}")
         for name in ("cpu_num_from", "memory_size_from_gb", "price_from"):
             if getattr(self, name) < 0:
                 raise InvalidParameterError(name, f"must be >= 0, got {getattr(self, name)}")
@@ -160,6 +166,12 @@ class ContainerTemplate(RequestModel):
             raise InvalidParameterError(
                 "memory_size_to_gb",
                 f"{self.memory_size_to_gb} GB is implausible: requests take GB, not bytes",
+            )
+        if self.price_to < _CHEAPEST_PRICE:
+            raise InvalidParameterError(
+                "price_to",
+                f"{self.price_to} is ¥{self.price_to / 1000:g}/h, cheaper than any GPU: prices "
+                f"are yuan × 1000 (for ¥{self.price_to}/h pass yuan_to_milli({self.price_to}))",
             )
         if (self.cuda_v_from is None) != (self.cuda_v_to is None):
             raise InvalidParameterError("cuda_v_from", "give both cuda_v_from and cuda_v_to")
@@ -193,6 +205,7 @@ class CreateDeploymentRequest(RequestModel):
     service_6008_port_protocol: PortProtocol | None = None
 
     def __post_init__(self) -> None:
+        check_field_types(self)
         if not self.name or not self.name.strip():
             raise InvalidParameterError("name", "must not be empty")
         kinds = [t.value for t in DeploymentType]
