@@ -63,23 +63,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def virtual_sleep(clock: VirtualClock) -> Callable[[float], Awaitable[None]]:
-    """A ``sleep`` for the client that moves ``clock`` instead of waiting.
+    """A ``sleep`` for the client that moves ``clock`` instead of waiting: ``clock.sleep``.
 
-    Each sleep ends no earlier than the simulated instant it was due. It yields to the event
-    loop before moving the clock, so sleeps that start together (tasks of one task group, a
-    bulk operation's workers) overlap rather than add up: ten 3-second sleeps side by side
-    take 3 simulated seconds. Cancellation works as with a real sleep.
+    Kept as a function for code written before :meth:`VirtualClock.sleep` existed.
     """
-    from anyio.lowlevel import checkpoint
-
-    async def sleep(seconds: float) -> None:
-        due = clock.now() + max(seconds, 0.0)
-        await checkpoint()
-        now = clock.now()
-        if due > now:
-            clock.advance(due - now)
-
-    return sleep
+    return clock.sleep
 
 
 def _marked_config(request: pytest.FixtureRequest, base: SimulatorConfig) -> SimulatorConfig:
