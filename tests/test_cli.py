@@ -8,6 +8,7 @@ it does from a shell.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -23,6 +24,7 @@ from click.testing import CliRunner, Result
 from autodl_async import AutoDL, ContainerTemplate, cuda_version
 from autodl_async.cli import MISSING_EXTRA, main
 from autodl_async.cli._app import cli
+from autodl_async.cli._warnings import sdk_warnings_to_stderr
 from autodl_async.simulator import Simulator, SimulatorConfig, VirtualClock
 
 TOKEN = "tok-Zx81-never-shown-4711"
@@ -365,3 +367,116 @@ def test_serve_reports_a_taken_port() -> None:
         result = invoke(["serve", "--port", str(port)], env={})
     assert_one_line_error(result, code=1, starts="autodl-async: error: cannot listen on")
     assert str(port) in result.stderr
+
+
+# -- tables at the width of a pipe ------------------------------------------------------------
+
+
+def test_deployments_table_keeps_uuid_name_type_and_status_whole_at_80_columns(sim: Sim) -> None:
+    long_name = "inference-llama3-70b-prod"
+    uuid = sim.create_replicaset(3, name=long_name)
+    sim.sim.clock.advance(30)
+    narrow = invoke(["deployments", "list"], sim.env(COLUMNS="80"))
+    assert narrow.exit_code == 0, narrow.output
+    lines = narrow.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    [row] = [line for line in lines if line.startswith(uuid)]
+    assert row.split()[:4] == [uuid, long_name, "ReplicaSet", "running"]
+    assert "…" not in narrow.stdout
+    assert "not shown at this width: " in narrow.stdout  # what gave way is named
+    assert "CREATED" not in lines[0]
+
+    wide = invoke(["deployments", "list"], sim.env(COLUMNS="120"))
+    lines = wide.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 120
+    assert "CREATED" in lines[0]
+    [row] = [line for line in lines if line.startswith(uuid)]
+    assert row.split()[:4] == [uuid, long_name, "ReplicaSet", "running"]
+
+
+def test_containers_table_keeps_uuid_status_and_ssh_host_whole_at_80_columns(sim: Sim) -> None:
+    uuid = sim.create_replicaset(2)
+    sim.sim.clock.advance(30)
+    containers = sim.sim.containers(uuid)
+    result = invoke(["containers", "list", uuid], sim.env(COLUMNS="80"))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    for container in containers:
+        [row] = [line for line in lines if line.startswith(container.uuid)]
+        assert row.split()[1] == "running"
+    [first, *_] = json_lines(invoke(["containers", "list", uuid, "--json"], sim.env()).stdout)
+    host = first["info"]["ssh_command"].split()[-1]  # type: ignore[index]
+    assert host.startswith("root@")
+    assert host in result.stdout  # folded only at a space, never inside the host
+
+
+# -- --status typos -----------------------------------------------------------------------------
+
+
+def test_an_unknown_container_status_is_warned_about_and_still_sent(sim: Sim) -> None:
+    uuid = sim.create_replicaset(1)
+    sim.sim.clock.advance(30)
+    typo = invoke(["containers", "list", uuid, "--status", "runing", "--json"], sim.env())
+    assert typo.exit_code == 0
+    assert typo.stderr.splitlines() == [
+        "autodl-async: warning: 'runing' is not a known container status "
+        "(did you mean 'running'?); sending it as given"
+    ]
+    [sent] = [r.body for r in sim.sim.requests if r.path.endswith("/deployment/container/list")]
+    assert sent is not None
+    assert sent["status"] == ["runing"]
+    known = invoke(["containers", "list", uuid, "--status", "running"], sim.env())
+    assert known.stderr == ""
+    far = invoke(["containers", "list", uuid, "--status", "xyz"], sim.env())
+    assert "known: creating, created, starting, oss_merged, running" in far.stderr
+
+
+# -- a reader that goes away ------------------------------------------------------------------
+
+
+def run_with_closed_stdout(
+    args: list[str], env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI with a stdout pipe whose reader is already gone (`| head -0`, at once)."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "autodl_async.cli", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **env},
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+
+
+def test_a_closed_stdout_pipe_ends_every_kind_of_output_quietly_with_0(sim: Sim) -> None:
+    uuid = sim.create_replicaset(1)
+    sim.sim.clock.advance(30)
+    for args in (
+        ["images"],  # a rich table
+        ["deployments", "list", "--json"],  # click.echo lines
+        ["events", uuid],  # lines written inside the event stream's task group
+        ["containers", "stop", "--deployment", uuid, "--all", "--dry-run"],  # a bulk dry run
+    ):
+        done = run_with_closed_stdout(args, sim.env())
+        assert (done.returncode, done.stderr) == (0, ""), args
+
+
+def test_sdk_warnings_become_one_cli_line_each(capsys: pytest.CaptureFixture[str]) -> None:
+    sdk = logging.getLogger("autodl_async.bulk")
+    with sdk_warnings_to_stderr():
+        sdk.warning("bulk: concurrency %d lowered\nto %d", 300, 100)
+        sdk.info("not a warning")
+        sdk.warning("statuses: unknown container status 'runing'; sending it as given")
+    sdk.warning("after the command")  # the handler is gone with the command
+    err = capsys.readouterr().err
+    assert "autodl-async: warning: bulk: concurrency 300 lowered to 100\n" in err
+    assert "not a warning" not in err
+    assert "runing" not in err  # the CLI says that itself, naming --status
+    assert err.count("autodl-async: warning:") == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -504,3 +505,104 @@ def test_ctrl_c_reports_what_was_done_and_exits_130(sim: Sim) -> None:
     assert "Traceback" not in err
     sent = [r for r in sim.sim.requests if r.path == STOP]
     assert 40 <= len(sent) < 400  # it stopped promptly
+
+
+# -- at the width of a pipe -----------------------------------------------------------------
+
+
+def test_failures_table_keeps_uuid_and_request_id_whole_at_80_columns(sim: Sim) -> None:
+    dep, containers = sim.replicaset(1)
+    gone = f"{dep}-0000000000-0000000000"  # a container uuid's length, unknown to the API
+    for width in ("80", "120"):
+        result = invoke(["containers", "stop", gone, *containers], sim.env(COLUMNS=width))
+        assert result.exit_code == 1
+        lines = result.stdout.splitlines()
+        assert max(len(line) for line in lines) <= int(width)
+        [row] = [line for line in lines if line.startswith(gone)]
+        assert row.split()[1] == "failed"
+        request_ids = re.findall(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])", result.stdout)
+        assert len(request_ids) == 1, result.stdout  # whole, on one line
+        assert "未查询到相关记录" in result.stdout
+        assert "…" not in result.stdout
+
+
+def test_dry_run_targets_keep_name_type_and_status_whole_at_80_columns(sim: Sim) -> None:
+    long_name = "inference-llama3-70b-prod"
+    web, _ = sim.replicaset(1, name=long_name)
+    result = invoke(
+        ["deployments", "scale", web, "nope", "--replicas", "2", "--dry-run"],
+        sim.env(COLUMNS="80"),
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    [start] = [i for i, line in enumerate(lines) if line.startswith(web)]
+    assert lines[start].split()[-3:] == ["ReplicaSet", "running", "2"]
+    # The name may fold onto the next line, but no character is lost.
+    header = next(line for line in lines if line.startswith("DEPLOYMENT UUID"))
+    name = slice(header.index("NAME"), header.index("TYPE"))
+    folded = [lines[start]] + [line for line in lines[start + 1 :][:2] if line.startswith(" ")]
+    assert "".join(line[name].strip() for line in folded) == long_name
+    assert "? (NotFoundError)" in result.stdout
+
+
+# -- notes only when they apply -------------------------------------------------------------
+
+
+def test_the_scale_cost_note_appears_only_when_something_would_grow(sim: Sim) -> None:
+    web, _ = sim.replicaset(2, name="web")
+
+    def dry(*args: str) -> Result:
+        return invoke(["deployments", "scale", *args, "--dry-run"], sim.env())
+
+    assert "note:" not in dry("nope", "--replicas", "5").output  # nothing found to grow
+    assert "note:" not in dry(web, "--replicas", "1").output  # scaling down
+    assert "note:" not in dry(web, "--replicas", "2").output  # no change
+    grow = dry(web, "nope", "--replicas", "3")
+    assert "note: scaling up 1 deployment starts paid containers" in grow.stdout
+    real = invoke(["deployments", "scale", web, "--replicas", "4"], sim.env())
+    assert "note: scaling up starts paid containers" in real.stderr  # counts not read: said
+    assert sim.changes()  # and it went ahead
+
+
+def test_a_status_typo_in_stop_all_is_warned_about(sim: Sim) -> None:
+    dep, _ = sim.replicaset(1)
+    result = invoke(
+        ["containers", "stop", "--deployment", dep, "--all", "--status", "runing", "--dry-run"],
+        sim.env(),
+    )
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "autodl-async: warning: 'runing' is not a known container status "
+        "(did you mean 'running'?); sending it as given"
+    ]
+    assert "in status runing: nothing to do" in result.stdout
+    fine = invoke(
+        ["containers", "stop", "--deployment", dep, "--all", "--status", "running", "--dry-run"],
+        sim.env(),
+    )
+    assert "warning" not in fine.stderr
+
+
+def test_an_unread_report_still_exits_1_when_items_failed(sim: Sim) -> None:
+    _, containers = sim.replicaset(1)
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "autodl_async.cli", "containers", "stop", "gone", *containers],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **sim.env()},
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1] == (
+        "autodl-async: error: 1 of 2 containers not stopped (NotFoundError 1)"
+    )
+    assert "Traceback" not in done.stderr
+    assert sim.statuses(sim.sim.deployments()[0].uuid)[containers[0]] == "shutting_down"

@@ -232,3 +232,41 @@ def test_follow_prints_each_event_as_it_comes_through_a_pipe(sim: Sim, tmp_path:
     assert TOKEN not in err
     saved = EventCursor.decode(cursor_file.read_text())
     assert saved.seen[-1] == sim.log(uuid)[-1]
+
+
+def test_an_unwritable_cursor_file_fails_before_anything_is_printed(
+    sim: Sim, tmp_path: Path
+) -> None:
+    uuid = sim.deployment()
+    missing = tmp_path / "no-such-dir" / "x.cur"
+    result = invoke(["events", uuid, "--cursor-file", str(missing)], sim.env())
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"autodl-async: error: cannot write cursor file {missing}: No such file or directory"
+    ]
+    assert not any(r.path.endswith("/event/list") for r in sim.sim.requests)  # nothing asked
+    fine = tmp_path / "x.cur"
+    assert invoke(["events", uuid, "--cursor-file", str(fine)], sim.env()).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.cur"]  # the probe left nothing
+
+
+def test_a_cursor_that_cannot_be_saved_later_is_one_line(
+    sim: Sim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uuid = sim.deployment()
+    cursor_file = tmp_path / "x.cur"
+    real_replace = os.replace
+
+    def full_disk(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if Path(dst) == cursor_file:
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    result = invoke(["events", uuid, "--cursor-file", str(cursor_file)], sim.env())
+    assert result.exit_code == 1
+    assert len(lines(result)) == 1  # the event printed before the save failed
+    assert result.stderr.splitlines() == [
+        f"autodl-async: error: cannot save cursor to {cursor_file}: No space left on device"
+    ]

@@ -43,7 +43,10 @@ from ._common import (
     client_options,
     output_options,
 )
+from ._fit import Column, Give
+from ._pipes import tolerate
 from ._render import Output
+from ._warnings import warn_unknown_statuses
 
 __all__ = [
     "delete_deployments",
@@ -200,9 +203,11 @@ class Plan:
     question: Callable[[int], str]  # "Stop 3 containers" for n targets
     targets: Callable[[AutoDL, bool], Awaitable[list[dict[str, Any]]]]  # (client, detailed)
     make_job: JobFactory
-    columns: Sequence[tuple[str, str]] = (("UUID", "uuid"),)
+    columns: Sequence[tuple[Column, str]] = ((Column("UUID"), "uuid"),)
     extra: dict[str, Any] = field(default_factory=dict)  # added to every JSON record
-    notes: Sequence[str] = ()  # shown before acting and in a dry run
+    # What to point out before acting and in a dry run, given the targets and whether they
+    # were looked up (a dry run's are; a real run sends no reads it does not need).
+    notes: Callable[[Sequence[dict[str, Any]], bool], Sequence[str]] = lambda targets, seen: ()
     nothing: str = "nothing to do"
 
     def plural(self, n: int) -> str:
@@ -225,7 +230,7 @@ def execute(plan: Plan, run: RunOptions, settings: ClientSettings, out: Output) 
         targets = await plan.targets(client, run.dry_run)
         if not targets or run.dry_run:
             return _Outcome(targets)
-        for note in plan.notes:
+        for note in plan.notes(targets, False):
             click.echo(f"note: {note}", err=True)
         confirm(plan.question(len(targets)), base_url=settings.base_url, yes=run.yes)
         uuids = [t["uuid"] for t in targets]
@@ -249,7 +254,8 @@ def execute(plan: Plan, run: RunOptions, settings: ClientSettings, out: Output) 
     if outcome.result is None:
         _show_dry_run(plan, outcome.targets, out)
         return
-    _report(plan, outcome.result, out, scrub)
+    with tolerate():  # nobody reads the report: the exit code must still say what happened
+        _report(plan, outcome.result, out, scrub)
     result = outcome.result
     if not result.ok:
         summary = result.summary()
@@ -277,7 +283,7 @@ def _show_dry_run(plan: Plan, targets: list[dict[str, Any]], out: Output) -> Non
         return
     out.show(f"dry run: would {_lower_first(plan.question(len(targets)))}; nothing was sent")
     out.show(render.bulk_targets_table(plan.columns, [{**t, **plan.extra} for t in targets]))
-    for note in plan.notes:
+    for note in plan.notes(targets, True):
         out.show(f"note: {note}")
 
 
@@ -436,11 +442,12 @@ def stop_containers(
             **options,
         )
 
-    notes: list[str] = []
+    warn_unknown_statuses(statuses)
+    replaced: Sequence[str] = ()
     if all_containers and not decrease:
-        notes.append(
+        replaced = (
             "a ReplicaSet starts a new container for each one stopped; "
-            "--decrease-replicas stops them for good"
+            "--decrease-replicas stops them for good",
         )
     wanted = list(statuses) if statuses else list(ACTIVE_CONTAINER_STATUSES)
     if all_containers:
@@ -469,12 +476,12 @@ def stop_containers(
             targets=listed,
             make_job=make_job,
             columns=(
-                ("CONTAINER UUID", "uuid"),
-                ("STATUS", "status"),
-                ("GPU", "gpu_name"),
-                ("HOST", "machine_id"),
+                (Column("CONTAINER UUID"), "uuid"),
+                (Column("STATUS"), "status"),
+                (Column("GPU", Give.DROP), "gpu_name"),
+                (Column("HOST", Give.DROP, rank=1), "machine_id"),
             ),
-            notes=notes,
+            notes=lambda targets, seen: replaced,
             nothing=f"no containers of {dep} in status {', '.join(wanted)}: nothing to do",
         )
     else:
@@ -491,7 +498,7 @@ def stop_containers(
             question=lambda n: f"Stop {n} container{'s' if n != 1 else ''}",
             targets=given,
             make_job=make_job,
-            columns=(("CONTAINER UUID", "uuid"),),
+            columns=((Column("CONTAINER UUID"), "uuid"),),
         )
     execute(plan, run, settings, out)
 
@@ -499,11 +506,11 @@ def stop_containers(
 # -- deployments scale / stop / delete ------------------------------------------------------
 
 _DEPLOYMENT_COLUMNS: Final = (
-    ("DEPLOYMENT UUID", "uuid"),
-    ("NAME", "name"),
-    ("TYPE", "deployment_type"),
-    ("STATUS", "status"),
-    ("REPLICAS", "current_replica_num"),
+    (Column("DEPLOYMENT UUID"), "uuid"),
+    (Column("NAME", Give.FOLD), "name"),
+    (Column("TYPE"), "deployment_type"),
+    (Column("STATUS"), "status"),
+    (Column("REPLICAS", Give.DROP, justify="right"), "current_replica_num"),
 )
 
 
@@ -544,6 +551,20 @@ def _deployment_targets(
 _UUIDS: Final = click.argument("deployment_uuids", nargs=-1, required=True, metavar="UUID...")
 
 
+def _scale_notes(replica_num: int, targets: Sequence[dict[str, Any]], seen: bool) -> list[str]:
+    """The cost warning, when it can apply: a dry run knows each current count, so it warns
+    only about deployments it found that would grow; a real run warns for any N above 0."""
+    if not seen:
+        return ["scaling up starts paid containers"] if replica_num else []
+    growing = [
+        t for t in targets if t.get("found") and (t.get("current_replica_num") or 0) < replica_num
+    ]
+    if not growing:
+        return []
+    n = len(growing)
+    return [f"scaling up {n} deployment{'' if n == 1 else 's'} starts paid containers"]
+
+
 @click.command("scale")
 @_UUIDS
 @click.option(
@@ -580,9 +601,9 @@ def scale_deployments(
         ),
         targets=_deployment_targets(deployment_uuids, run.concurrency),
         make_job=make_job,
-        columns=(*_DEPLOYMENT_COLUMNS, ("→ REPLICAS", "replica_num")),
+        columns=(*_DEPLOYMENT_COLUMNS, (Column("→ REPLICAS", justify="right"), "replica_num")),
         extra={"replica_num": replica_num},
-        notes=("scaling up starts paid containers",) if replica_num else (),
+        notes=functools.partial(_scale_notes, replica_num),
     )
     execute(plan, run, settings, out)
 

@@ -14,6 +14,7 @@ from . import _bulk_commands as bulk
 from . import _render as render
 from ._common import ClientSettings, client_options, output_options
 from ._render import Output
+from ._warnings import warn_unknown_statuses
 
 __all__ = ["balance", "containers", "deployments", "images", "stock"]
 
@@ -107,6 +108,7 @@ def list_containers(
     deployment_uuid: str, statuses: tuple[str, ...], settings: ClientSettings, out: Output
 ) -> None:
     """List the containers of DEPLOYMENT_UUID; root passwords are masked."""
+    warn_unknown_statuses(statuses)
 
     async def fetch(client: AutoDL) -> list[Container]:
         status = list(statuses) if statuses else None

@@ -15,7 +15,6 @@ import sys
 from typing import Final
 
 import click
-from rich.console import Console
 
 from .. import AutoDL
 from .._client import TOKEN_ENV
@@ -23,6 +22,7 @@ from .._secret import Secret
 from ._common import ClientSettings, CliError, CliUsageError, run
 from ._demo import Confirm, DemoCancelled, DemoError, DemoPlan, DemoResult, run_demo
 from ._demo_view import RichDemoView
+from ._pipes import PipeSafeConsole
 
 __all__ = ["demo"]
 
@@ -129,7 +129,7 @@ def demo(
 
     Runs against an in-process simulator unless --base-url is given.
     """
-    console = Console(highlight=False)
+    console = PipeSafeConsole(highlight=False)
     view = RichDemoView(console, show_secrets=show_secrets)
     plan = DemoPlan(
         name=DemoPlan.unique_name(),

@@ -5,12 +5,12 @@ each new event as it comes, one line each, flushed at once so ``| jq`` sees it i
 ``--cursor-file`` makes runs pick up where the last one stopped: the cursor is written (via a
 temporary file and a rename, so a crash never leaves half a cursor) after each event is
 printed. An event printed just before a crash may therefore be printed again by the next run;
-none is ever skipped.
+none is ever skipped. Whether the cursor can be written at all is checked before anything is
+printed, so a mistyped directory fails at once rather than after the first event.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 from pathlib import Path
@@ -25,7 +25,7 @@ from .._errors import InvalidParameterError
 from .._event_cursor import EventCursor
 from .._event_stream import EventStream
 from ..types.events import ContainerEvent
-from ._common import ClientSettings, CliError, client_options
+from ._common import ClientSettings, CliError, CliUsageError, client_options
 from ._render import STATUS_STYLES, Output
 
 __all__ = ["events"]
@@ -48,10 +48,28 @@ def _load_cursor(path: Path | None) -> EventCursor | None:
         raise CliError(f"cursor file {path}: {exc}") from None
 
 
+def _temporary(path: Path) -> Path:
+    return path.with_name(path.name + ".tmp")
+
+
+def _check_writable(path: Path) -> None:
+    """Create and remove the file :func:`_save_cursor` writes first: the real test (a mere
+    permission check is wrong for root and ignores a missing directory)."""
+    temporary = _temporary(path)
+    try:
+        temporary.write_bytes(b"")
+        temporary.unlink()
+    except OSError as exc:
+        raise CliUsageError(f"cannot write cursor file {path}: {exc.strerror or exc}") from None
+
+
 def _save_cursor(path: Path, cursor: EventCursor) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(cursor.encode() + "\n", encoding="utf-8")
-    os.replace(temporary, path)
+    temporary = _temporary(path)
+    try:
+        temporary.write_text(cursor.encode() + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise CliError(f"cannot save cursor to {path}: {exc.strerror or exc}") from None
 
 
 def _record(deployment_uuid: str, event: ContainerEvent) -> dict[str, Any]:
@@ -137,6 +155,8 @@ def events(
     if max_interval < interval:
         raise click.BadParameter("must be >= --interval", param_hint="--max-interval")
     cursor = _load_cursor(cursor_file)
+    if cursor_file is not None:
+        _check_writable(cursor_file)
     out = Output(json_lines=chosen == "json")
 
     async def watch(client: AutoDL) -> EventStream:
@@ -161,13 +181,6 @@ def events(
                     _save_cursor(cursor_file, stream.cursor)
         return stream
 
-    try:
-        stream = settings.run(watch)
-    except BrokenPipeError:
-        # The reader went away (`| head`): stop quietly, like other Unix tools.
-        with contextlib.suppress(OSError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        return
+    stream = settings.run(watch)  # a reader that goes away (`| head`): see _pipes
     if not out.json_lines and follow and stream.end_reason not in (None, "closed"):
         click.echo(f"events: stream ended ({stream.end_reason})", err=True)

@@ -5,6 +5,10 @@ yuan × 1000) so they can be compared with the doc; tables convert to what peopl
 ¥/h, short times). Secrets are masked in both unless ``--show-secrets`` is given. Every value
 from the server is wrapped in :class:`rich.text.Text` so a name like ``[red]x`` is printed as
 is instead of being read as rich markup.
+
+Tables are :class:`~._fit.FitTable`: at any width (80 columns when piped) uuids, statuses,
+types and request ids are shown whole, names and messages wrap without losing a character,
+and times, counts, prices and template details give way first.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from .._bulk_results import BulkSummary, ItemResult, ItemStatus
 from .._errors import APIStatusError
 from ..types import BlacklistEntry, Container, Deployment, GpuStock, Image, WalletBalance
 from ..types.containers import mask_command
+from ._fit import Column, FirstFit, FitTable, Give
+from ._pipes import PipeSafeConsole
 
 __all__ = [
     "MASK",
@@ -64,7 +70,7 @@ class Output:
     ) -> None:
         self.json_lines = json_lines
         self.show_secrets = show_secrets
-        self.console = console or Console(highlight=False)
+        self.console = console or PipeSafeConsole(highlight=False)
 
     def record(self, obj: Any) -> None:
         """One JSON object on its own line, flushed so a pipe sees it at once."""
@@ -75,11 +81,28 @@ class Output:
             self.record(obj)
 
     def show(self, renderable: RenderableType) -> None:
-        self.console.print(renderable)
+        # Uncropped: a table too wide for the terminal (see _fit) keeps its right-hand side.
+        self.console.print(renderable, crop=False)
 
 
 def _table(title: str | None = None) -> Table:
-    return Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    """Two spaces between columns and none at the edges: more room for the values."""
+    return Table(
+        title=title,
+        box=box.SIMPLE_HEAD,
+        title_justify="left",
+        pad_edge=False,
+        show_edge=False,
+        collapse_padding=True,
+    )
+
+
+def _fit(*columns: Column, caption: str | None = None) -> FitTable:
+    return FitTable(columns, make_table=_table, caption=caption)
+
+
+_DROP: Final = Give.DROP
+_FOLD: Final = Give.FOLD
 
 
 def cell(value: object) -> Text:
@@ -104,11 +127,12 @@ def yuan(milli: float) -> str:
 # -- images --------------------------------------------------------------------------------
 
 
-def images_table(images: Sequence[Image]) -> Table:
-    table = _table()
-    table.add_column("IMAGE UUID", no_wrap=True)
-    table.add_column("NAME")
-    table.add_column("ID", justify="right")
+def images_table(images: Sequence[Image]) -> FitTable:
+    table = _fit(
+        Column("IMAGE UUID"),
+        Column("NAME", _FOLD, fold_width=24),
+        Column("ID", _DROP, justify="right"),
+    )
     for image in images:
         table.add_row(cell(image.image_uuid), cell(image.display_name), cell(image.id))
     return table
@@ -117,13 +141,14 @@ def images_table(images: Sequence[Image]) -> Table:
 # -- GPU stock ------------------------------------------------------------------------------
 
 
-def stock_table(stock: Mapping[str, GpuStock]) -> Table:
-    table = _table()
-    table.add_column("GPU", no_wrap=True)
-    table.add_column("IDLE", justify="right")
-    table.add_column("TOTAL", justify="right")
-    table.add_column("CHIP")
-    table.add_column("ARCH")
+def stock_table(stock: Mapping[str, GpuStock]) -> FitTable:
+    table = _fit(
+        Column("GPU"),
+        Column("IDLE", justify="right"),
+        Column("TOTAL", justify="right"),
+        Column("CHIP", _DROP),
+        Column("ARCH", _DROP, rank=1),
+    )
     for name in sorted(stock):
         row = stock[name]
         idle = Text(str(row.idle_gpu_num), style="green" if row.idle_gpu_num else "red")
@@ -136,18 +161,20 @@ def stock_table(stock: Mapping[str, GpuStock]) -> Table:
 # -- deployments ----------------------------------------------------------------------------
 
 
-def deployments_table(deployments: Sequence[Deployment]) -> Table:
-    table = _table()
-    table.add_column("UUID", no_wrap=True)
-    table.add_column("NAME")
-    table.add_column("TYPE")
-    table.add_column("STATUS")
-    table.add_column("REPLICAS", justify="right")
-    table.add_column("STARTING", justify="right")
-    table.add_column("RUNNING", justify="right")
-    table.add_column("FINISHED", justify="right")
-    table.add_column("GPU", no_wrap=True)
-    table.add_column("CREATED", no_wrap=True)
+def deployments_table(deployments: Sequence[Deployment]) -> FitTable:
+    """At 80 columns: uuid, name, type, status and the running / wanted counts."""
+    table = _fit(
+        Column("UUID"),
+        Column("NAME", _FOLD),
+        Column("TYPE"),
+        Column("STATUS"),
+        Column("REPLICAS", _DROP, justify="right", rank=1),
+        Column("STARTING", _DROP, justify="right", rank=4),
+        Column("RUNNING", _DROP, justify="right", rank=0),
+        Column("FINISHED", _DROP, justify="right", rank=3),
+        Column("GPU", _DROP, rank=5),
+        Column("CREATED", _DROP, rank=2),
+    )
     for dep in deployments:
         template = dep.template
         gpus = ", ".join(template.gpu_name_set or []) if template else ""
@@ -194,19 +221,17 @@ def _secrets(container: Container, show_secrets: bool) -> tuple[str, str]:
     return mask_command(ssh), MASK if password else ""
 
 
-def _widest(values: Iterable[str]) -> int:
-    return max((len(v) for v in values), default=0)
-
-
-def containers_table(containers: Sequence[Container], *, show_secrets: bool) -> Table:
-    """How to reach each container; uuids are never cut short (price, region etc.: --json)."""
-    table = _table()
-    table.add_column("CONTAINER UUID", no_wrap=True, min_width=_widest(c.uuid for c in containers))
-    table.add_column("STATUS", no_wrap=True)
-    table.add_column("GPU")
-    table.add_column("STARTED")
-    table.add_column("SSH", overflow="fold")
-    table.add_column("PASSWORD", no_wrap=True)
+def containers_table(containers: Sequence[Container], *, show_secrets: bool) -> FitTable:
+    """How to reach each container (price, region etc.: --json). A masked password column
+    is the first to go; one that is shown (``show_secrets``) stays."""
+    table = _fit(
+        Column("CONTAINER UUID"),
+        Column("STATUS"),
+        Column("GPU", _DROP, rank=1),
+        Column("STARTED", _DROP, rank=2),
+        Column("SSH", _FOLD, fold_width=36),
+        Column("PASSWORD") if show_secrets else Column("PASSWORD", _DROP, rank=0),
+    )
     for c in containers:
         ssh, password = _secrets(c, show_secrets)
         table.add_row(
@@ -222,14 +247,15 @@ def containers_table(containers: Sequence[Container], *, show_secrets: bool) -> 
 
 def compact_containers_table(
     containers: Sequence[Container], *, show_secrets: bool, labels: Mapping[str, str]
-) -> Table:
+) -> FitTable:
     """The demo's narrower table (fits 80 columns); the host is the uuid's middle part."""
-    table = _table()
-    table.add_column("", no_wrap=True)
-    table.add_column("CONTAINER UUID", no_wrap=True, min_width=_widest(c.uuid for c in containers))
-    table.add_column("STATUS", no_wrap=True, min_width=_widest(c.status for c in containers))
-    table.add_column("¥/H", justify="right", no_wrap=True)
-    table.add_column("PASSWORD", no_wrap=True, min_width=len(MASK))
+    table = _fit(
+        Column(""),
+        Column("CONTAINER UUID"),
+        Column("STATUS"),
+        Column("¥/H", _DROP, justify="right"),
+        Column("PASSWORD"),
+    )
     for c in containers:
         _, password = _secrets(c, show_secrets)
         table.add_row(
@@ -266,12 +292,13 @@ def balance_table(wallet: WalletBalance) -> Table:
     return table
 
 
-def blacklist_table(entries: Sequence[BlacklistEntry]) -> Table:
-    table = _table()
-    table.add_column("MACHINE", no_wrap=True)
-    table.add_column("REGION")
-    table.add_column("UNTIL", no_wrap=True)
-    table.add_column("COMMENT")
+def blacklist_table(entries: Sequence[BlacklistEntry]) -> FitTable:
+    table = _fit(
+        Column("MACHINE"),
+        Column("REGION"),
+        Column("UNTIL", _DROP),
+        Column("COMMENT", _FOLD),
+    )
     for entry in entries:
         table.add_row(
             cell(entry.machine_id),
@@ -300,12 +327,10 @@ _BULK_STYLES: Final[Mapping[ItemStatus, str]] = {
 
 
 def bulk_targets_table(
-    columns: Sequence[tuple[str, str]], rows: Sequence[Mapping[str, Any]]
-) -> Table:
-    """A dry run's targets: ``columns`` are ``(HEADER, key)`` pairs read from each row."""
-    table = _table()
-    for header, _ in columns:
-        table.add_column(header, no_wrap=header.endswith("UUID"))
+    columns: Sequence[tuple[Column, str]], rows: Sequence[Mapping[str, Any]]
+) -> FitTable:
+    """A dry run's targets: ``columns`` are ``(column, key)`` pairs read from each row."""
+    table = _fit(*(column for column, _ in columns))
     for row in rows:
         table.add_row(*(cell(row.get(key)) for _, key in columns))
     return table
@@ -341,26 +366,39 @@ def _error_parts(error: BaseException | None) -> tuple[str, str, str]:
 
 def bulk_problems_table(
     items: Sequence[ItemResult[str, Any]], *, scrub: Callable[[str], str], limit: int = 20
-) -> Table:
-    """Items that failed or were cut off mid-call, at most ``limit`` (``--json`` has all)."""
-    table = _table()
-    table.add_column("UUID", no_wrap=True, min_width=_widest(r.item for r in items[:limit]))
-    table.add_column("RESULT", no_wrap=True)
-    table.add_column("ERROR", no_wrap=True)
-    table.add_column("MESSAGE")
-    table.add_column("REQUEST ID", no_wrap=True)
-    for item in items[:limit]:
+) -> FirstFit:
+    """Items that failed or were cut off mid-call, at most ``limit`` (``--json`` has all).
+
+    Wide terminals get one line per item; narrower ones (80 columns: two 32-character ids do
+    not fit beside an error) put the request id on its own line under the error, whole.
+    """
+    shown = items[:limit]
+    caption = f"... and {len(items) - limit} more (--json lists every item)"
+    caption_or_none = caption if len(items) > limit else None
+    wide = _fit(
+        Column("UUID"),
+        Column("RESULT"),
+        Column("ERROR", _FOLD),
+        Column("MESSAGE", _FOLD, fold_width=16),
+        Column("REQUEST ID"),
+        caption=caption_or_none,
+    )
+    narrow = _fit(
+        Column("UUID"),
+        Column("RESULT"),
+        Column("ERROR / REQUEST ID", _FOLD, fold_width=32),
+        caption=caption_or_none,
+    )
+    for item in shown:
         kind, message, request_id = _error_parts(item.error)
-        table.add_row(
-            cell(item.item),
-            Text(item.status.value, style=_BULK_STYLES.get(item.status, "")),
-            cell(kind),
-            cell(scrub(message)),
-            cell(request_id),
-        )
-    if len(items) > limit:
-        table.caption = f"... and {len(items) - limit} more (--json lists every item)"
-    return table
+        message = scrub(message)
+        result = Text(item.status.value, style=_BULK_STYLES.get(item.status, ""))
+        wide.add_row(cell(item.item), result, cell(kind), cell(message), cell(request_id))
+        error = Text(": ".join(part for part in (kind, message) if part))
+        if request_id:
+            error.append("\n" + request_id, style="dim")
+        narrow.add_row(cell(item.item), result, error)
+    return FirstFit(wide, narrow)
 
 
 def bulk_item_record(

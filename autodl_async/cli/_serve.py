@@ -3,6 +3,8 @@
 Faults come from ``--fault KIND[:PATH[:key=value,...]]`` (repeatable) and ``--faults FILE``
 (.json or .toml), checked before anything listens; ``--state FILE`` keeps the simulated
 account across restarts. A bad spec or state file is one ``autodl-async: error:`` line.
+The printed ``export`` lines always name an address a client here can use (loopback for a
+wildcard ``--host``), and listening beyond loopback is warned about on stderr.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import TYPE_CHECKING
 import click
 
 from .._client import BASE_URL_ENV, TOKEN_ENV
-from ._common import CliError, CliUsageError
+from ._common import PROG, CliError, CliUsageError
+from ._pipes import is_closed_pipe
 
 if TYPE_CHECKING:
     from ..simulator import FaultRule
@@ -112,6 +115,7 @@ def serve(
     Point the SDK or this tool at it with the two variables it prints. Blocks until Ctrl-C.
     """
     from ..simulator import SimulatorConfig, StateFileError, WallClock, run_standalone
+    from ..simulator._announce import connect_url, exposure_warning
 
     if not token.strip():
         raise CliUsageError("--token must not be empty")
@@ -132,14 +136,19 @@ def serve(
         click.echo(
             f"AutoDL simulator listening on {url} ({_summary(speed, seed, len(faults), state)})"
         )
-        click.echo(f"  export {BASE_URL_ENV}={url}")
+        click.echo(f"  export {BASE_URL_ENV}={connect_url(url)}")
         click.echo(f"  export {TOKEN_ENV}={token}")
         click.echo("Press Ctrl-C to stop.")
+        warning = exposure_warning(url)
+        if warning is not None:
+            click.echo(f"{PROG}: {warning}", err=True)
 
     try:
         run_standalone(config, on_ready=ready)
     except StateFileError as exc:
         raise CliError(str(exc)) from None
     except OSError as exc:
+        if is_closed_pipe(exc):  # the banner's reader went away: not a listening problem
+            raise
         raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     click.echo("simulator stopped")

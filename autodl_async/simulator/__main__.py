@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
+from ._announce import connect_url, exposure_warning
 from ._clock import WallClock
 from ._config import SimulatorConfig
 from ._fault_specs import FaultSpecError, load_fault_file, parse_fault_spec
@@ -62,9 +64,13 @@ def build_config(argv: Sequence[str] | None = None) -> SimulatorConfig:
 
 
 def _announce(url: str, token: str) -> None:
+    """The same paste-able lines as `autodl-async serve`: `export` and a usable address."""
     print(f"AutoDL ESD simulator listening on {url} (Ctrl-C to stop)", flush=True)
-    print(f"  AUTODL_BASE_URL={url}", flush=True)
-    print(f"  AUTODL_TOKEN={token}", flush=True)
+    print(f"  export AUTODL_BASE_URL={connect_url(url)}", flush=True)
+    print(f"  export AUTODL_TOKEN={token}", flush=True)
+    warning = exposure_warning(url)
+    if warning is not None:
+        print(warning, file=sys.stderr, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

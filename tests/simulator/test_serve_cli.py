@@ -19,7 +19,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from autodl_async.cli._app import cli
+from autodl_async.simulator.__main__ import _announce as announce
 from autodl_async.simulator.__main__ import build_config
+from autodl_async.simulator._announce import connect_url, exposure_warning
 
 from ._support import DEPLOYMENT, DEPLOYMENTS, GPU_STOCK, deployment_body
 
@@ -156,3 +158,90 @@ def test_serve_applies_faults_and_keeps_state_across_restarts(tmp_path: Path) ->
         (dep,) = listed["data"]["list"]
         assert (dep["uuid"], dep["name"]) == (created["data"]["deployment_uuid"], "kept")
         assert call(url, token, "POST", GPU_STOCK, stock)[0] == 200  # faults are per run
+
+
+# -- where to point a client ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "connect"),
+    [
+        ("http://0.0.0.0:4321", "http://127.0.0.1:4321"),
+        ("http://[::]:4321", "http://[::1]:4321"),
+        ("http://127.0.0.1:4321", "http://127.0.0.1:4321"),
+        ("http://[::1]:4321", "http://[::1]:4321"),
+        ("http://192.168.1.5:4321", "http://192.168.1.5:4321"),
+    ],
+)
+def test_connect_url_replaces_only_a_wildcard_host(url: str, connect: str) -> None:
+    assert connect_url(url) == connect
+
+
+def test_exposure_is_warned_about_beyond_loopback_only() -> None:
+    assert exposure_warning("http://127.0.0.1:1") is None
+    assert exposure_warning("http://[::1]:1") is None
+    wildcard = exposure_warning("http://0.0.0.0:1")
+    assert wildcard is not None
+    assert "reachable from other machines" in wildcard
+    assert "\n" not in wildcard
+    lan = exposure_warning("http://192.168.1.5:1")
+    assert lan is not None
+    assert "allow_insecure_http=True" in lan
+
+
+def fake_server(monkeypatch: pytest.MonkeyPatch, url: str) -> list[str]:
+    """Stand in for the server (binding every interface is not for tests): report `url`."""
+    import autodl_async.simulator as simulator
+
+    hosts: list[str] = []
+
+    def run_standalone(config: Any, *, on_ready: Any) -> None:
+        hosts.append(config.host)
+        on_ready(url, config.token)
+
+    monkeypatch.setattr(simulator, "run_standalone", run_standalone)
+    return hosts
+
+
+@pytest.mark.parametrize(
+    ("host", "url", "connect"),
+    [
+        ("0.0.0.0", "http://0.0.0.0:4321", "http://127.0.0.1:4321"),
+        ("::", "http://[::]:4321", "http://[::1]:4321"),
+    ],
+)
+def test_serve_on_a_wildcard_prints_a_loopback_url_and_one_warning(
+    monkeypatch: pytest.MonkeyPatch, host: str, url: str, connect: str
+) -> None:
+    hosts = fake_server(monkeypatch, url)
+    result = invoke("--host", host)
+    assert result.exit_code == 0, result.output
+    assert hosts == [host]
+    out = result.stdout.splitlines()
+    assert out[0].startswith(f"AutoDL simulator listening on {url} ")  # where it listens
+    assert out[1] == f"  export AUTODL_BASE_URL={connect}"  # where to connect
+    [warning] = result.stderr.splitlines()
+    assert warning.startswith(f"autodl-async: warning: listening on {host.strip('[]')} ")
+    assert "reachable from other machines" in warning
+
+
+def test_serve_on_loopback_does_not_warn(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_server(monkeypatch, "http://127.0.0.1:4321")
+    result = invoke()
+    assert result.exit_code == 0, result.output
+    assert "  export AUTODL_BASE_URL=http://127.0.0.1:4321" in result.stdout
+    assert result.stderr == ""
+
+
+def test_the_module_entry_point_prints_paste_able_exports(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    announce("http://0.0.0.0:4321", "sim-token")
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[1:] == [
+        "  export AUTODL_BASE_URL=http://127.0.0.1:4321",
+        "  export AUTODL_TOKEN=sim-token",
+    ]
+    assert "reachable from other machines" in captured.err
+    announce("http://127.0.0.1:4321", "sim-token")
+    assert capsys.readouterr().err == ""
