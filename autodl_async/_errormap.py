@@ -2,7 +2,7 @@
 
 AutoDL publishes no code table: business errors arrive as HTTP 200 with a string ``code`` and a
 Chinese ``msg``, and a few meanings are only visible in the ``msg`` text. The rules below cover
-the codes seen live (field notes §3) and fall back to the HTTP status.
+the codes seen live (docs/api-field-notes.md §3) and fall back to the HTTP status.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The event list has no ids. A row is known only by ``(container, status, created_at)``, and
 ``created_at`` has one-second precision, so two rows may share a second; the order of such
-ties is the server's business (the field notes call it unknown). Everything the stream does
+ties is the server's business (unknown: docs/api-field-notes.md §1). Everything the stream does
 rests on two properties that every page shows or breaks visibly: rows are sorted by second,
 and the list only grows at its newest end.
 """

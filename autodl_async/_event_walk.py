@@ -1,11 +1,11 @@
 """Reading a newest-first list from the top down to a second, joining pages by their content.
 
 This is the path for servers that do not say how long the list is (``result_total`` may be
-absent from the events page, field notes §1). New events are added at the top while we page,
-so every row below moves down: page ``n + 1`` starts with the last rows of page ``n`` again,
-once per event that arrived in between. Event keys are unique in practice (a container does
-not reach one status twice in one second), so the repeated rows are exactly the longest tail
-of page ``n`` that page ``n + 1`` starts with, and are dropped.
+absent from the events page: docs/api-field-notes.md §1). New events are added at the top
+while we page, so every row below moves down: page ``n + 1`` starts with the last rows of
+page ``n`` again, once per event that arrived in between. Event keys are unique in practice
+(a container does not reach one status twice in one second), so the repeated rows are exactly
+the longest tail of page ``n`` that page ``n + 1`` starts with, and are dropped.
 
 If a page or more arrived between two requests, the next page holds rows read before (or
 rows newer than the page above it), never unread old ones; even a page made only of new rows

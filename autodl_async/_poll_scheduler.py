@@ -2,10 +2,10 @@
 
 A hundred streams that each sleep on their own timer wake the event loop a hundred times a
 second; on a small VM each wake-up of an idle CPU costs ~430 µs, so that alone is ~11 % of a
-core (``perf-limits.md`` §3), against ~2.4 % when the same polls wake together. Pollers
-therefore do not pick an exact instant: they give the scheduler a *window* (a poll interval
-minus its jitter), and the scheduler puts them on a grid of ``tick`` seconds, preferring a
-grid point some other poller already sleeps until. Only one task per grid point really
+core (docs/perf-limits.md, event polling), against ~2.4 % when the same polls wake together.
+Pollers therefore do not pick an exact instant: they give the scheduler a *window* (a poll
+interval minus its jitter), and the scheduler puts them on a grid of ``tick`` seconds,
+preferring a grid point some other poller already sleeps until. Only one task per grid point really
 sleeps (the "leader"); the others wait on an event it sets. If the leader is cancelled, a
 follower takes over, so cancelling one stream never strands the others.
 """

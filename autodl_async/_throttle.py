@@ -106,7 +106,7 @@ class Throttle:
         if self._rate is not None:
             self._next_slot = max(self._next_slot, self._clock()) + 1.0 / self._rate
 
-    # -- Read-only views for the bulk runner (issue 5): it relates a listener's ``delay`` to
+    # -- Read-only views for the bulk runner: it relates a listener's ``delay`` to
     # -- this clock and sleeps through 429 requeues with the same (injectable) sleep.
 
     @property

@@ -1,7 +1,7 @@
 """CPU pinning and CPU-time readings, so client and server do not fight over one core.
 
 On a 2-core VM a server and a client that float between cores measure the scheduler as much as
-themselves; pinning the server to CPU 0 and the client to CPU 1 (as ``perf-limits.md`` did) makes
+themselves; pinning the server to CPU 0 and the client to CPU 1 (as docs/perf-limits.md did) makes
 "client CPU per call" a property of the client. Everything degrades to a no-op where Linux's
 affinity calls or ``/proc`` are missing.
 """

@@ -1,6 +1,6 @@
 """Bare msgspec models of the answers, for the raw baselines: typed, ``gc=False``, nothing else.
 
-``StructEnvelope`` is the practical limit ``perf-limits.md`` found for decoding a container
+``StructEnvelope`` is the practical limit docs/perf-limits.md found for decoding a container
 list, so the gap between it and the SDK's path is what the SDK's own choices (a union for the
 bare-list variant, leniency, a Page wrapper) cost. Same fields, types and defaults as the SDK's
 models, written apart from them (nothing here imports the SDK). ``ScanFloorEnvelope`` keeps one

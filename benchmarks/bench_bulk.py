@@ -25,6 +25,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import pathlib
 import subprocess
 import sys
 import time
@@ -197,7 +198,8 @@ def _requests_sequential(python: str, url: str, token: str, uuids: list[str]) ->
         check=True,
     )
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    return float(out["seconds"]), f"requests {out['requests']} on one Session ({python})"
+    where = "this Python" if python == sys.executable else pathlib.Path(python).name
+    return float(out["seconds"]), f"requests {out['requests']} on one Session ({where})"
 
 
 def _has_requests(python: str) -> bool:

@@ -86,7 +86,7 @@ class EnvelopeResponse(web.Response):
 
 
 def _authorized(request: web.Request, token: str) -> bool:
-    """Bare token, no `Bearer` prefix (field notes §2); compared in constant time."""
+    """Bare token, no `Bearer` prefix (docs/api-field-notes.md §2); compared in constant time."""
     given = request.headers.get("Authorization", "")
     return hmac.compare_digest(given.encode(), token.encode())
 

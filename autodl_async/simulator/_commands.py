@@ -51,7 +51,7 @@ def run_seconds(cmd: str) -> float | None:
 
     The first `sleep N` sets it; a command that is nothing but `exit N` ends at once, and so
     does one that puts its work in the background (`python serve.py &`): the main process
-    returns, which ends the container (field notes §5).
+    returns, which ends the container (docs/api-field-notes.md §5).
     """
     if _BACKGROUNDED.search(cmd):
         return 0.0

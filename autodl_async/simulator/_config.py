@@ -25,7 +25,7 @@ class Timings:
 
     Boot offsets are measured from the `creating` event, not from the previous step, so
     `starting` and `oss_merged` can share a second as they do in the doc's event sample.
-    A reused container boots faster (field notes: ~4 s reused vs ~7 s cold).
+    A reused container boots faster (docs/api-field-notes.md §5: ~4 s reused vs ~7 s cold).
     """
 
     created: float = 3.0
@@ -74,7 +74,7 @@ class SimulatorConfig:
     seed: int = 0
     clock: VirtualClock | WallClock = field(default_factory=WallClock)
     event_order: EventOrder = "newest_first"
-    # Whether event pages carry `result_total` (field notes §1: it may be absent).
+    # Whether event pages carry `result_total` (docs/api-field-notes.md §1: may be absent).
     events_result_total: bool = True
     enterprise_verified: bool = True
     auth_failure: AuthFailure = "http401"
@@ -89,7 +89,8 @@ class SimulatorConfig:
     uid: int = 100002
     max_page_size: int = 1000
     max_replicas: int = 1000
-    # Knobs for the field notes' open questions and account states (docs/simulator.md).
+    # Knobs for the open questions of docs/api-field-notes.md §8 and for account states
+    # (docs/simulator.md).
     real_name_verified: bool = True
     unschedulable: Unschedulable = "wait"
     honour_no_cache: bool = True

@@ -202,7 +202,7 @@ def blacklist_list(engine: Engine, body: Body) -> Any:
 
 
 def gpu_stock_list(engine: Engine, body: Body) -> Any:
-    """An unknown region is not an error: Success with an empty list (field notes §2)."""
+    """An unknown region is not an error: Success, empty list (docs/api-field-notes.md §2)."""
     region = body.get_str("region_sign")
     if not region:
         raise ParamError("region_sign must not be empty")

@@ -21,7 +21,7 @@ PARAM_WRONG: Final = ("RequestParameterIsWrong", "请求参数错误")
 NOT_FOUND: Final = ("RecordNotFoundError", "未查询到相关记录")
 NO_PERMISSION: Final = ("BadRequest", "无当前资源访问权限")
 UNAUTHORIZED: Final = ("Unauthorized", "token无效或已过期")
-# Both seen live on the Pro API of the same backend (field notes §3); ESD's are unknown.
+# Both seen live on the Pro API of the same backend (docs/api-field-notes.md §3); ESD's are unknown.
 NOT_REAL_NAME: Final = ("TORealName", "未完成实名认证,认证后才可使用")
 NO_STOCK: Final = ("InternalError", "当前算力规格暂无库存, 请修改配置或稍等再试")
 

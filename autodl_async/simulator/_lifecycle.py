@@ -6,7 +6,7 @@ blacklist expiry) re-runs reconciliation for every running deployment, oldest fi
 how unplaced replicas get their container once a host frees up.
 
 A Job counts a container as done when it finishes *or* fails: failed runs are not retried
-(field notes §8 leave Job retries open; no retries also keeps a crashing Job finite).
+(docs/api-field-notes.md §8 leaves Job retries open; no retries keeps a crashing Job finite).
 """
 
 from __future__ import annotations
@@ -226,7 +226,8 @@ class Lifecycle:
             w.owner(container).finished_num += 1
         elif container.exit_reason == "failed":
             w.owner(container).failed_num += 1
-        # Live, no_cache did not reliably keep a lineage out of the pool (field notes §0.8).
+        # Live, no_cache did not reliably keep a lineage out of the pool
+        # (docs/api-field-notes.md §0, item 8).
         if not container.no_cache or not w.config.honour_no_cache:
             w.pool.append(container)
         self.reconcile_all()

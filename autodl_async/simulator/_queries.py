@@ -149,7 +149,7 @@ def ddp_overview(world: World, dep: Deployment | None) -> list[dict[str, Any]]:
     """Duration packages (seconds), drawn down by GPU-seconds run by any container of the
     account on the package's GPU type in its regions; limited to the deployment's GPU models
     when one is given. `dc_list` is a comma-separated string, as in the inferred sample, unless
-    the `ddp_dc_list="list"` knob asks for a JSON list (field notes §8 leave it open)."""
+    the `ddp_dc_list="list"` knob asks for a JSON list (docs/api-field-notes.md §8)."""
     containers: Sequence[Container] = list(world.containers.values())
     rows: list[dict[str, Any]] = []
     for pkg in world.config.ddp_packages:

@@ -1,4 +1,4 @@
-"""JSON shapes of the API, as the doc shows them once corrected by the field notes.
+"""JSON shapes of the API, as the doc shows them once corrected by docs/api-field-notes.md.
 
 Memory goes out in bytes (requests use GB), prices as integer yuan x 1000, times as RFC 3339
 with second precision and a +08:00 offset, unset times as null.
