@@ -208,5 +208,7 @@ class RetryBudget:
 
     def record_success(self) -> None:
         """Give back part of a token."""
+        if self._tokens >= self.capacity:
+            return  # the usual case, a healthy API: no lock on every success
         with self._lock:
             self._tokens = min(self.capacity, self._tokens + self.refill_per_success)

@@ -112,15 +112,9 @@ def checked(fn: F) -> F:
         for name, value in kwargs.items():
             check_one(name, value)
 
-    if inspect.iscoroutinefunction(fn):
-
-        @functools.wraps(fn)
-        async def run_async(*args: Any, **kwargs: Any) -> Any:
-            check(args, kwargs)
-            return await fn(*args, **kwargs)
-
-        return cast(F, run_async)
-
+    # One plain wrapper for sync and async methods alike: for a coroutine function it checks at
+    # call time and hands back the coroutine, so awaiting costs no extra frame. A bad argument
+    # therefore raises where the call is written, before any coroutine exists.
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
         check(args, kwargs)
