@@ -17,6 +17,7 @@ from typing import Any, Final, TypeVar
 import aiohttp
 import anyio
 import msgspec
+import yarl
 
 from ._config import NotGiven, Seconds, resolve
 from ._decoding import EnvelopeDecoder, ResponseShapeError
@@ -80,6 +81,21 @@ class _TrackingConnector(aiohttp.TCPConnector):
         connection = await super().connect(req, traces, timeout)
         _HAS_CONNECTION.set(True)
         return connection
+
+
+class _AuthHeaders:
+    """The request headers, built once (aiohttp copies them into each request and never
+    changes them); they hold the token in clear, so they have no ``__dict__`` and a masked
+    repr, keeping it out of ``vars(transport)``, debuggers' dumps and logs."""
+
+    __slots__ = ("json", "plain")
+
+    def __init__(self, token: Secret) -> None:
+        self.plain = {"Authorization": token.reveal()}
+        self.json = {**self.plain, "Content-Type": "application/json"}
+
+    def __repr__(self) -> str:
+        return "_AuthHeaders(Authorization=**********)"
 
 
 class _Failure(Exception):
@@ -161,11 +177,17 @@ class Transport:
         # re-check per call, and the last ClientTimeout is reused while the limit repeats.
         self._checked_limits = (attempt_timeout, deadline)
         self._last_timeout: _CachedTimeout | None = None
+        # Parsed once per path: aiohttp would otherwise parse the URL string on every request.
+        self._urls: dict[str, yarl.URL] = {}
+        self._auth = _AuthHeaders(token)
 
     @property
     def base_url(self) -> str:
         """Where requests go, without a trailing slash."""
         return self._base_url
+
+    def __repr__(self) -> str:
+        return f"Transport(base_url={self._base_url!r}, token={self._token})"
 
     @property
     def closed(self) -> bool:
@@ -233,8 +255,8 @@ class Transport:
         timeout: Seconds | NotGiven,
         deadline: Seconds | NotGiven,
         reconcile_hint: Mapping[str, Any] | None = None,
-    ) -> Envelope[T]:
-        """Run one call and return its ``Success`` envelope, or raise the SDK's error."""
+    ) -> T | None:
+        """Run one call and return the ``data`` of its ``Success`` envelope, or raise."""
         attempt_limit = resolve(timeout, self.attempt_timeout)
         call_limit = resolve(deadline, self.deadline)
         if attempt_limit is not self._checked_limits[0]:
@@ -271,7 +293,10 @@ class Transport:
                 attempt_limit if remaining is None else min(attempt_limit or remaining, remaining)
             )
             try:
-                return await self._attempt(method, path, payload, params, decoder, limit, attempt)
+                envelope = await self._attempt(
+                    method, path, payload, params, decoder, limit, attempt
+                )
+                return envelope.data
             except _Failure as failure:
                 self.stats.failures += 1
                 error = failure.error
@@ -331,9 +356,10 @@ class Transport:
         attempt: int,
     ) -> Envelope[T]:
         session = self._get_session()
-        headers = {"Authorization": self._token.reveal()}
-        if payload is not None:
-            headers["Content-Type"] = "application/json"
+        headers = self._auth.plain if payload is None else self._auth.json
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = yarl.URL(self._base_url + path)
         key = (limit, self.connect_timeout)
         if self._last_timeout is not None and self._last_timeout[0] == key:
             timeout = self._last_timeout[1]
@@ -341,13 +367,14 @@ class Transport:
             timeout = aiohttp.ClientTimeout(total=limit, sock_connect=self.connect_timeout)
             self._last_timeout = (key, timeout)
         self.stats.requests += 1
-        started = self._clock()
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = self._clock() if debug else 0.0
         # With a session passed in, nothing tracks the connection: assume it may have been sent.
         tracking = _HAS_CONNECTION.set(not isinstance(session.connector, _TrackingConnector))
         try:
             async with session.request(
                 method,
-                self._base_url + path,
+                url,
                 data=payload,
                 params=params,
                 headers=headers,
@@ -391,7 +418,7 @@ class Transport:
             ) from exc
         finally:
             _HAS_CONNECTION.reset(tracking)
-        if logger.isEnabledFor(logging.DEBUG):
+        if debug:
             logger.debug(
                 "%s %s -> HTTP %d, %d bytes, %.1f ms (attempt %d)",
                 method,

@@ -107,10 +107,16 @@ def checked(fn: F) -> F:
         )
 
     def check(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        # The common case inlined (one lookup, one set test per argument); the rest is rare.
         for index in range(first, min(len(args), len(positional))):
-            check_one(positional[index], args[index])
+            name = positional[index]
+            entry = plan.get(name)
+            if entry is not None and type(args[index]) not in entry[0]:
+                check_one(name, args[index])
         for name, value in kwargs.items():
-            check_one(name, value)
+            entry = plan.get(name)
+            if entry is not None and type(value) not in entry[0]:
+                check_one(name, value)
 
     # One plain wrapper for sync and async methods alike: for a coroutine function it checks at
     # call time and hands back the coroutine, so awaiting costs no extra frame. A bad argument
