@@ -39,6 +39,7 @@ from autodl_async import AutoDL, ContainerTemplate
 from autodl_async.simulator import FaultRule, Simulator, SimulatorConfig, WallClock
 
 from ._cpu import CLIENT_CPU, SERVER_CPU, can_pin, pin, pinned, process_cpu_seconds
+from ._fleet import REGIONS_4090
 from ._result import Result, Row, make_row, print_result, versions, write_result
 from ._stats import median, paired_ratios, spread
 
@@ -49,17 +50,6 @@ STOP: Final = "/api/v1/dev/deployment/container/stop"
 IDEAL_AIM: Final = ("≤ 1.5× ideal", 1.5)
 SPEEDUP_AIM: Final = ("≥ 30× faster", 30.0)
 _PACKAGES: Final = ("autodl-async", "aiohttp", "anyio", "msgspec", "requests")
-REGIONS_4090: Final = (
-    "westDC2",
-    "westDC3",
-    "beijingDC1",
-    "beijingDC2",
-    "neimengDC1",
-    "neimengDC3",
-    "foshanDC1",
-    "chongqingDC1",
-)
-
 _REQUESTS_BASELINE: Final = """
 import json, sys, time
 import requests
