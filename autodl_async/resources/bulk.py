@@ -355,12 +355,9 @@ class Bulk:
         **options: Unpack[BulkOptions],
     ) -> BulkJob[str, None]:
         """Stop many deployments (every container of each)."""
-        _check_limits(timeout, deadline)
-
-        async def stop(uuid: str) -> None:
-            await self._deployments.stop(uuid, timeout=timeout, deadline=deadline)
-
-        return self._job(_uuids("deployment_uuids", deployment_uuids), stop, None, options)
+        return self._each_deployment(
+            deployment_uuids, self._deployments.stop, timeout, deadline, options
+        )
 
     def delete_deployments(
         self,
@@ -371,12 +368,9 @@ class Bulk:
         **options: Unpack[BulkOptions],
     ) -> BulkJob[str, None]:
         """Delete many deployments (each is stopped first if it still runs)."""
-        _check_limits(timeout, deadline)
-
-        async def delete(uuid: str) -> None:
-            await self._deployments.delete(uuid, timeout=timeout, deadline=deadline)
-
-        return self._job(_uuids("deployment_uuids", deployment_uuids), delete, None, options)
+        return self._each_deployment(
+            deployment_uuids, self._deployments.delete, timeout, deadline, options
+        )
 
     def reserve_pool(self, concurrency: int) -> int:
         """Size the connection pool for jobs ``concurrency`` wide; returns the width available.
@@ -387,6 +381,22 @@ class Bulk:
         return self._fit_pool(concurrency)
 
     # -- plumbing ---------------------------------------------------------------------------
+
+    def _each_deployment(
+        self,
+        deployment_uuids: Iterable[str],
+        call: Callable[..., Awaitable[None]],
+        timeout: Seconds | NotGiven,
+        deadline: Seconds | NotGiven,
+        options: BulkOptions,
+    ) -> BulkJob[str, None]:
+        """A job running ``call(uuid, timeout=, deadline=)`` once per unique deployment."""
+        _check_limits(timeout, deadline)
+
+        async def one(uuid: str) -> None:
+            await call(uuid, timeout=timeout, deadline=deadline)
+
+        return self._job(_uuids("deployment_uuids", deployment_uuids), one, None, options)
 
     def _stopper(
         self,
