@@ -7,7 +7,6 @@ it does from a shell.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -18,52 +17,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from anyio.from_thread import BlockingPortal, start_blocking_portal
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from autodl_async import AutoDL, ContainerTemplate, cuda_version
+from autodl_async import AutoDL
 from autodl_async.cli import MISSING_EXTRA, main
-from autodl_async.cli._app import cli
 from autodl_async.cli._warnings import sdk_warnings_to_stderr
-from autodl_async.simulator import Simulator, SimulatorConfig, VirtualClock
+from autodl_async.simulator import SimulatorConfig, VirtualClock
+from tests.cli_support import PortalSim, invoke, json_lines, portal_simulator
 
 TOKEN = "tok-Zx81-never-shown-4711"
 MASK = "**********"
 
 
 @dataclass
-class Sim:
-    """A simulator on a portal thread plus the helpers the tests need."""
-
-    sim: Simulator
-    portal: BlockingPortal
-
-    def env(self, **extra: str) -> dict[str, str]:
-        return {
-            "AUTODL_TOKEN": self.sim.token,
-            "AUTODL_BASE_URL": self.sim.url,
-            "COLUMNS": "200",
-            **extra,
-        }
-
-    def create_replicaset(self, replicas: int, name: str = "web") -> str:
-        async def create() -> str:
-            async with AutoDL(self.sim.token, base_url=self.sim.url) as client:
-                return await client.deployments.create(
-                    name=name,
-                    deployment_type="ReplicaSet",
-                    replica_num=replicas,
-                    template=ContainerTemplate(
-                        image_uuid=self.sim.images()[0].image_uuid,
-                        cmd="sleep infinity",
-                        gpu_name_set=["RTX 4090"],
-                        dc_list=["westDC2"],
-                        cuda_v_from=cuda_version("11.8"),
-                        cuda_v_to=cuda_version("12.8"),
-                    ),
-                )
-
-        return self.portal.call(create)
+class Sim(PortalSim):
+    """The shared portal simulator plus what these tests read back."""
 
     def passwords(self, deployment_uuid: str) -> list[str]:
         async def fetch() -> list[str]:
@@ -75,24 +43,13 @@ class Sim:
 
 
 def _start(config: SimulatorConfig) -> Iterator[Sim]:
-    with (
-        start_blocking_portal(backend="asyncio") as portal,
-        portal.wrap_async_context_manager(Simulator(config)) as sim,
-    ):
+    with portal_simulator(config) as (sim, portal):
         yield Sim(sim, portal)
 
 
 @pytest.fixture
 def sim() -> Iterator[Sim]:
     yield from _start(SimulatorConfig(token=TOKEN, clock=VirtualClock()))
-
-
-def invoke(args: list[str], env: dict[str, str], **kwargs: object) -> Result:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False, **kwargs)  # type: ignore[arg-type]
-
-
-def json_lines(text: str) -> list[dict[str, object]]:
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 # -- the entry point --------------------------------------------------------------------------

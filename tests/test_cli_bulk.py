@@ -6,7 +6,6 @@ clock) while each command runs its own ``anyio.run`` through click's runner, as 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -17,13 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from anyio.from_thread import BlockingPortal, start_blocking_portal
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from autodl_async import AutoDL, ContainerTemplate, cuda_version
 from autodl_async.cli import _bulk_commands
-from autodl_async.cli._app import cli
-from autodl_async.simulator import FaultRule, Simulator, SimulatorConfig, VirtualClock
+from autodl_async.simulator import FaultRule, SimulatorConfig, VirtualClock
+from tests.cli_support import PortalSim, invoke, json_lines, portal_simulator
 
 TOKEN = "tok-Bulk-never-shown-2719"
 STOP = "/api/v1/dev/deployment/container/stop"
@@ -31,38 +28,12 @@ CHANGING = ("PUT", "DELETE")  # every request method here that changes something
 
 
 @dataclass
-class Sim:
-    sim: Simulator
-    portal: BlockingPortal
-
-    def env(self, **extra: str) -> dict[str, str]:
-        return {
-            "AUTODL_TOKEN": self.sim.token,
-            "AUTODL_BASE_URL": self.sim.url,
-            "COLUMNS": "200",
-            **extra,
-        }
+class Sim(PortalSim):
+    """The shared portal simulator plus what the bulk tests read back."""
 
     def replicaset(self, replicas: int, name: str = "web") -> tuple[str, list[str]]:
         """A ReplicaSet with every replica running; its uuid and its containers' uuids."""
-
-        async def create() -> str:
-            async with AutoDL(self.sim.token, base_url=self.sim.url) as client:
-                return await client.deployments.create(
-                    name=name,
-                    deployment_type="ReplicaSet",
-                    replica_num=replicas,
-                    template=ContainerTemplate(
-                        image_uuid=self.sim.images()[0].image_uuid,
-                        cmd="sleep infinity",
-                        gpu_name_set=["RTX 4090"],
-                        dc_list=["westDC2"],
-                        cuda_v_from=cuda_version("11.8"),
-                        cuda_v_to=cuda_version("12.8"),
-                    ),
-                )
-
-        dep = self.portal.call(create)
+        dep = self.create_replicaset(replicas, name)
         self.sim.clock.advance(30)
         return dep, [c.uuid for c in self.sim.containers(dep)]
 
@@ -80,19 +51,8 @@ class Sim:
 @pytest.fixture
 def sim() -> Iterator[Sim]:
     config = SimulatorConfig(token=TOKEN, clock=VirtualClock(), machines_per_region=4)
-    with (
-        start_blocking_portal(backend="asyncio") as portal,
-        portal.wrap_async_context_manager(Simulator(config)) as simulator,
-    ):
+    with portal_simulator(config) as (simulator, portal):
         yield Sim(simulator, portal)
-
-
-def invoke(args: list[str], env: dict[str, str], **kwargs: object) -> Result:
-    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False, **kwargs)  # type: ignore[arg-type]
-
-
-def json_lines(text: str) -> list[dict[str, object]]:
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 @pytest.fixture
